@@ -1,0 +1,83 @@
+"""Reading the stored event log row by row, for export and verification.
+
+Rows are read with plain SQL and decoded one at a time, so a damaged row (bad
+compression, bad JSON, a mangled id) becomes a `DamagedRecord` instead of an exception
+that would stop an audit halfway.
+"""
+
+from collections.abc import Iterator
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg.sql import SQL, Identifier
+
+from wikiengine.application import Wiki
+from wikiengine.export import DamagedRecord, StoredRecord
+
+BATCH = 1000
+
+
+def stored_records(wiki: Wiki, batch: int = BATCH) -> Iterator[StoredRecord | DamagedRecord]:
+    """Every stored event in log order, decoded, or marked damaged."""
+    after = 0
+    while True:
+        rows = _select_rows(wiki, after, batch)
+        for position, originator_id, version, state in rows:
+            yield _decode(wiki, position, originator_id, version, state)
+        if len(rows) < batch:
+            return
+        after = rows[-1][0]
+
+
+def _select_rows(wiki: Wiki, after: int, limit: int) -> list[tuple[int, str, Any, bytes]]:
+    recorder = wiki.recorder
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        table = recorder.events_table_name  # the library's own table name, not input
+        statement = (
+            "SELECT rowid, CAST(originator_id AS TEXT), originator_version, state "  # noqa: S608
+            f"FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?"
+        )
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, (after, limit))
+            return [(row[0], str(row[1]), row[2], bytes(row[3])) for row in cursor.fetchall()]
+    if isinstance(recorder, PostgresApplicationRecorder):
+        query = SQL(
+            "SELECT notification_id, originator_id::text, originator_version, state "
+            "FROM {schema}.{table} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+        ).format(
+            schema=Identifier(recorder.datastore.schema),
+            table=Identifier(recorder.events_table_name),
+        )
+        with recorder.datastore.transaction(commit=False) as pg_cursor:
+            pg_cursor.execute(query, (after, limit))
+            return [
+                (
+                    row["notification_id"],
+                    row["originator_id"],
+                    row["originator_version"],
+                    bytes(row["state"]),
+                )
+                for row in pg_cursor.fetchall()
+            ]
+    raise TypeError(f"cannot read raw events from {type(recorder).__name__}")
+
+
+def _decode(
+    wiki: Wiki, position: int, originator_id: str, version: Any, state: bytes
+) -> StoredRecord | DamagedRecord:
+    try:
+        aggregate_id = str(UUID(originator_id))
+    except ValueError:
+        return DamagedRecord(position, originator_id, None, f"bad aggregate id {originator_id!r}")
+    if not isinstance(version, int):
+        return DamagedRecord(position, aggregate_id, None, f"version {version!r} is not a number")
+    try:
+        raw = wiki.mapper.compressor.decompress(state) if wiki.mapper.compressor else state
+        decoded = wiki.mapper.transcoder.decode(raw)
+    except Exception as error:  # any failure to decode is a damaged row, reported
+        return DamagedRecord(position, aggregate_id, version, f"undecodable state ({error})")
+    if not isinstance(decoded, dict):
+        return DamagedRecord(position, aggregate_id, version, "state is not an object")
+    return StoredRecord(position, aggregate_id, version, decoded)

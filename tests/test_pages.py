@@ -1,0 +1,73 @@
+"""Page commands through the application service, on SQLite and PostgreSQL."""
+
+import uuid
+
+import pytest
+
+from wikiengine.application import Wiki
+from wikiengine.errors import EditConflict, PageExists, PageNotFound
+
+
+def test_create_then_edit_from_current_version(wiki: Wiki, editor: uuid.UUID) -> None:
+    created = wiki.save_page(editor, "Innovation i Århus", "Første udgave\n", "Oprettet")
+    edited = wiki.save_page(editor, "Innovation_i_Århus", "Anden udgave\n", "Rettet", 1)
+
+    page = wiki.page_by_title("innovation i Århus")
+    assert (created.version, edited.version) == (1, 2)
+    assert page.title == "Innovation i Århus"
+    assert page.body == "Anden udgave\n"
+    assert not edited.merged
+
+
+def test_stale_base_with_separate_changes_is_merged(wiki: Wiki, editor: uuid.UUID) -> None:
+    wiki.save_page(editor, "Kommunerne", "linje 1\nlinje 2\nlinje 3\n")
+    wiki.save_page(editor, "Kommunerne", "LINJE 1\nlinje 2\nlinje 3\n", "top", 1)
+
+    result = wiki.save_page(editor, "Kommunerne", "linje 1\nlinje 2\nLINJE 3\n", "bund", 1)
+
+    assert result.merged
+    assert wiki.page_by_title("Kommunerne").body == "LINJE 1\nlinje 2\nLINJE 3\n"
+    last = list(wiki.events.get(wiki.page_by_title("Kommunerne").id))[-1]
+    assert "3-way merge" in last.payload["summary"]
+    assert last.payload["data"]["merged"] is True
+
+
+def test_overlapping_change_raises_conflict_and_saves_nothing(
+    wiki: Wiki, editor: uuid.UUID
+) -> None:
+    wiki.save_page(editor, "Kommunerne", "linje 1\nlinje 2\n")
+    wiki.save_page(editor, "Kommunerne", "deres linje\nlinje 2\n", "", 1)
+
+    with pytest.raises(EditConflict) as caught:
+        wiki.save_page(editor, "Kommunerne", "min linje\nlinje 2\n", "", 1)
+
+    conflict = caught.value
+    assert conflict.current_version == 2
+    assert "deres linje" in conflict.merged_body and "min linje" in conflict.merged_body
+    assert "<<<<<<<" in conflict.merged_body and ">>>>>>>" in conflict.merged_body
+    assert wiki.page_by_title("Kommunerne").version == 2
+
+
+def test_rename_leaves_a_redirect_and_frees_nothing_else(wiki: Wiki, editor: uuid.UUID) -> None:
+    wiki.save_page(editor, "Gammel titel", "tekst\n")
+    wiki.save_page(editor, "Optaget", "andet\n")
+
+    wiki.rename_page(editor, "Gammel titel", "Ny titel")
+
+    assert wiki.page_by_title("Gammel titel").title == "Ny titel"
+    assert wiki.page_by_title("Ny titel").body == "tekst\n"
+    with pytest.raises(PageExists):
+        wiki.rename_page(editor, "Ny titel", "Optaget")
+    with pytest.raises(PageNotFound):
+        wiki.page_by_title("Findes ikke")
+
+
+def test_revert_is_a_new_revision_with_the_old_text(wiki: Wiki, editor: uuid.UUID) -> None:
+    wiki.save_page(editor, "Side", "v1\n")
+    wiki.save_page(editor, "Side", "v2\n", "", 1)
+
+    result = wiki.revert_page(editor, "Side", 1)
+
+    assert result.version == 3
+    assert wiki.page_by_title("Side").body == "v1\n"
+    assert wiki.page_at(wiki.page_by_title("Side").id, 2).body == "v2\n"

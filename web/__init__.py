@@ -1,0 +1,1 @@
+"""The web application: starlette routes, templates, sessions and the JSON API."""

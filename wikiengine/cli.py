@@ -1,0 +1,239 @@
+"""`wikiengine`: the command line and the composition root.
+
+This is the one module of `wikiengine` that wires in `storage` (and later `search` and
+`web`); the domain and application never import them.
+"""
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TextIO
+
+from tqdm import tqdm
+
+from storage.accounts import AccountStore
+from storage.eventlog import stored_records
+from storage.eventstore import open_wiki
+from wikiengine.application import Wiki
+from wikiengine.config import Settings, load_settings
+from wikiengine.errors import WikiError
+from wikiengine.export import export_lines
+from wikiengine.signing import PublicKey
+from wikiengine.verify import Report, load_keys, published_keys_in, verify_lines
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    try:
+        result: int = args.run(args, load_settings())
+    except WikiError as error:
+        print(f"wikiengine: {error}", file=sys.stderr)
+        return 1
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wikiengine",
+        description="Innovationswiki: an event-sourced wiki where every edit is signed.",
+    )
+    commands = parser.add_subparsers(title="commands")
+
+    admin = commands.add_parser("admin", help="manage administrators").add_subparsers()
+    create = admin.add_parser(
+        "create",
+        help="create a verified administrator",
+        description="Create a verified administrator. The password comes from"
+        " WIKI_ADMIN_PASSWORD or a prompt.",
+    )
+    create.add_argument("--name", required=True, help="the administrator's full, real name")
+    create.add_argument("--email", required=True, help="their e-mail address (login)")
+    create.set_defaults(run=_admin_create)
+
+    token = commands.add_parser("token", help="personal API tokens").add_subparsers()
+    token_create = token.add_parser("create", help="print a new API token for an account")
+    token_create.add_argument("--email", required=True)
+    token_create.add_argument("--label", default="cli", help="what the token is for")
+    token_create.set_defaults(run=_token_create)
+
+    export = commands.add_parser("export", help="write the signed event log as JSON lines")
+    export.add_argument("file", help="output file, or - for standard output")
+    export.set_defaults(run=_export)
+
+    verify = commands.add_parser(
+        "verify",
+        help="check signatures, hash chains, body hashes and authorship",
+        description="Verify the live store, or offline an export with the public keys."
+        " Exit status 0 when intact, 1 with a list of problems.",
+    )
+    verify.add_argument("--export", type=Path, help="an export file (JSON lines)")
+    verify.add_argument("--keys", type=Path, help="the trusted public keys (JSON)")
+    verify.add_argument("--jobs", type=int, default=None, help="worker processes")
+    verify.add_argument("--json", action="store_true", help="print the report as JSON")
+    verify.set_defaults(run=_verify)
+
+    keys = commands.add_parser("keys", help="signing keys").add_subparsers()
+    keys_show = keys.add_parser(
+        "show", help="print the public keys as JSON (the KEYS.json an auditor pins)"
+    )
+    keys_show.set_defaults(run=_keys_show)
+    return parser
+
+
+@contextmanager
+def _wiki(settings: Settings) -> Iterator[Wiki]:
+    wiki = open_wiki(settings)
+    try:
+        yield wiki
+    finally:
+        wiki.close()
+
+
+def _admin_create(args: argparse.Namespace, settings: Settings) -> int:
+    password = os.environ.get("WIKI_ADMIN_PASSWORD") or _prompt_password()
+    with _wiki(settings) as wiki:
+        accounts = AccountStore(wiki)
+        if accounts.by_email(args.email) is not None:
+            print(f"wikiengine: an account for {args.email} exists already", file=sys.stderr)
+            return 1
+        author_id = wiki.bootstrap_administrator(args.name)
+        accounts.create(author_id, args.email, password, confirmed=True)
+    print(f"created administrator {args.name} <{args.email}> (author {author_id})")
+    return 0
+
+
+def _prompt_password() -> str:
+    if not sys.stdin.isatty():
+        raise SystemExit("wikiengine: set WIKI_ADMIN_PASSWORD or run in a terminal")
+    password = getpass.getpass("Password: ")
+    if password != getpass.getpass("Repeat password: "):
+        raise SystemExit("wikiengine: the passwords differ")
+    return password
+
+
+def _token_create(args: argparse.Namespace, settings: Settings) -> int:
+    with _wiki(settings) as wiki:
+        accounts = AccountStore(wiki)
+        account = accounts.by_email(args.email)
+        if account is None:
+            print(f"wikiengine: no account for {args.email}", file=sys.stderr)
+            return 1
+        print(accounts.create_token(account.author_id, args.label))
+    return 0
+
+
+def _export(args: argparse.Namespace, settings: Settings) -> int:
+    with _wiki(settings) as wiki:
+        total = wiki.recorder.max_notification_id() or 0
+        lines = export_lines(stored_records(wiki), stored_records(wiki))
+        if args.file == "-":
+            _write_lines(lines, sys.stdout, total, "exporting")
+        else:
+            with Path(args.file).open("w", encoding="utf-8") as file:
+                _write_lines(lines, file, total, "exporting")
+    return 0
+
+
+def _write_lines(lines: Iterator[str], out: TextIO, total: int, label: str) -> None:
+    for line in _progress(lines, total, label):
+        out.write(line)
+        out.write("\n")
+
+
+def _progress(items: Iterator[Any], total: int, label: str) -> Iterator[Any]:
+    """A progress bar on standard error, when someone is watching."""
+    yield from tqdm(items, total=total, desc=label, unit=" events", disable=not sys.stderr.isatty())
+
+
+def _verify(args: argparse.Namespace, settings: Settings) -> int:
+    if args.export is not None:
+        if args.keys is None:
+            print("wikiengine: --export needs --keys (the public keys you trust)", file=sys.stderr)
+            return 2
+        report = _verify_export(args.export, args.keys, args.jobs)
+    else:
+        with _wiki(settings) as wiki:
+            report = _verify_store(wiki, args.jobs)
+    _print_report(report, as_json=args.json)
+    return 0 if report.ok else 1
+
+
+def _verify_store(wiki: Wiki, jobs: int | None) -> Report:
+    """The live store, trusting the key this server signs with (and its rotations)."""
+
+    def lines() -> Iterator[dict[str, Any]]:
+        for line in export_lines(stored_records(wiki), stored_records(wiki)):
+            yield json.loads(line)
+
+    total = wiki.recorder.max_notification_id() or 0
+    candidates = published_keys_in(lines())
+    return verify_lines(
+        _progress(lines(), total, "verifying"), [wiki.signer.public], candidates, jobs
+    )
+
+
+def _verify_export(export: Path, keys_file: Path, jobs: int | None) -> Report:
+    trusted = load_keys(json.loads(keys_file.read_text(encoding="utf-8")))
+
+    def lines() -> Iterator[dict[str, Any]]:
+        with export.open(encoding="utf-8") as file:
+            for number, text in enumerate(file, start=1):
+                if not text.strip():
+                    continue
+                try:
+                    line = json.loads(text)
+                except json.JSONDecodeError as error:
+                    line = {"position": None, "damaged": f"line {number} is not JSON ({error})"}
+                yield line if isinstance(line, dict) else {"damaged": f"line {number}"}
+
+    return verify_lines(lines(), trusted, published_keys_in(lines()), jobs)
+
+
+def _print_report(report: Report, *, as_json: bool) -> None:
+    if as_json:
+        document = {
+            "ok": report.ok,
+            "events_checked": report.events_checked,
+            "problems": [problem.as_json() for problem in report.problems],
+        }
+        print(json.dumps(document, ensure_ascii=False, indent=2))
+        return
+    for problem in report.problems:
+        print(problem)
+    verdict = "intact" if report.ok else f"{len(report.problems)} problem(s)"
+    print(f"{report.events_checked} events checked: {verdict}")
+
+
+def _keys_show(_args: argparse.Namespace, settings: Settings) -> int:
+    with _wiki(settings) as wiki:
+        document = keys_document(wiki)
+    print(json.dumps(document, indent=2))
+    return 0
+
+
+def keys_document(wiki: Wiki) -> dict[str, Any]:
+    """The public keys as served at /.well-known/wiki-signing-keys.json."""
+    return {
+        "keys": [
+            {
+                "kid": kid,
+                "alg": "Ed25519",
+                "public_key": PublicKey.from_b64(kid, entry["public_key"]).public_key_b64,
+                "not_before": entry["not_before"],
+            }
+            for kid, entry in sorted(wiki.published_keys().items())
+        ]
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

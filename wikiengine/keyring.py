@@ -1,0 +1,36 @@
+"""The keyring: an aggregate whose events publish the public keys signatures verify against.
+
+The first key publishes itself (a self-signed event); later keys are published in an
+event signed by a key already in the ring, so an auditor who pins one key can follow
+every rotation.
+"""
+
+from typing import TYPE_CHECKING, Any
+from uuid import NAMESPACE_URL, uuid5
+
+from wikiengine.signed import SignedAggregate, SignedCreated, SignedEvent
+
+KEYRING_ID = uuid5(NAMESPACE_URL, "/innovationswiki/keyring")
+
+
+class Keyring(SignedAggregate):
+    if TYPE_CHECKING:  # state is set by events; class annotations would make a dataclass
+        keys: dict[str, dict[str, str]]  # kid -> {"public_key", "not_before"}
+
+    class Started(SignedCreated):
+        def apply_data(self, aggregate: Any, data: dict[str, Any]) -> None:
+            aggregate.keys = {data["new_kid"]: _entry(data)}
+
+    class KeyPublished(SignedEvent):
+        def apply_data(self, aggregate: Any, data: dict[str, Any]) -> None:
+            aggregate.keys = {**aggregate.keys, data["new_kid"]: _entry(data)}
+
+
+def _entry(data: dict[str, Any]) -> dict[str, str]:
+    return {"public_key": data["public_key"], "not_before": data["not_before"]}
+
+
+EVENT_TYPES: dict[type, str] = {
+    Keyring.Started: "key.published",
+    Keyring.KeyPublished: "key.published",
+}

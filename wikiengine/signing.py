@@ -1,0 +1,126 @@
+"""Ed25519 signatures over RFC 8785 canonical JSON: the one signer and its check.
+
+The signed message is `DOMAIN_TAG + b"\\x00" + rfc8785(payload)`; the tag keeps a
+signature over a wiki event from ever being valid for any other protocol. The digest
+that links events into per-aggregate hash chains is the SHA-256 of that same message.
+"""
+
+import base64
+import functools
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import rfc8785
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+
+DOMAIN_TAG = b"innovationswiki-event-v1"
+ALGORITHM = "Ed25519"
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def signed_message(payload: dict[str, Any]) -> bytes:
+    """The exact bytes that are signed and hashed for `payload`."""
+    return DOMAIN_TAG + b"\x00" + rfc8785.dumps(payload)
+
+
+def payload_digest(payload: dict[str, Any]) -> str:
+    """Hex SHA-256 of the signed message: the link the next event's `parent` names."""
+    return hashlib.sha256(signed_message(payload)).hexdigest()
+
+
+def key_id(public_key: bytes) -> str:
+    """A short, stable name for a public key: base64url of the first 12 bytes of its SHA-256."""
+    return b64url(hashlib.sha256(public_key).digest()[:12])
+
+
+def raw_public_key(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    """A published verification key, as auditors receive it."""
+
+    kid: str
+    public_key: bytes
+
+    @classmethod
+    def from_b64(cls, kid: str, public_key_b64: str) -> "PublicKey":
+        return cls(kid=kid, public_key=b64url_decode(public_key_b64))
+
+    @property
+    def public_key_b64(self) -> str:
+        return b64url(self.public_key)
+
+    def verifies(self, message: bytes, signature: str) -> bool:
+        """True when `signature` is this key's signature of the signed `message`."""
+        try:
+            _ed25519_key(self.public_key).verify(b64url_decode(signature), message)
+        except (InvalidSignature, ValueError, TypeError):
+            return False
+        return True
+
+
+@functools.lru_cache(maxsize=64)
+def _ed25519_key(public_key: bytes) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(public_key)
+
+
+class Signer:
+    """The server's private signing key. It attests: this verified author made this change."""
+
+    def __init__(self, private_key: Ed25519PrivateKey) -> None:
+        self._private_key = private_key
+        public = raw_public_key(private_key.public_key())
+        self.public = PublicKey(kid=key_id(public), public_key=public)
+
+    @property
+    def kid(self) -> str:
+        return self.public.kid
+
+    def sign(self, payload: dict[str, Any]) -> str:
+        """Base64url Ed25519 signature of the canonical message for `payload`."""
+        return b64url(self._private_key.sign(signed_message(payload)))
+
+    @classmethod
+    def generate(cls) -> "Signer":
+        return cls(Ed25519PrivateKey.generate())
+
+    @classmethod
+    def load_or_create(cls, path: Path) -> "Signer":
+        """Read the PEM key at `path`; on first start create it, readable by the owner only."""
+        if path.exists():
+            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+            if not isinstance(key, Ed25519PrivateKey):
+                raise ValueError(f"{path} does not hold an Ed25519 private key")
+            return cls(key)
+        signer = cls.generate()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pem = signer._private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        # O_EXCL: of two processes starting at once, one creates the key, the other reads it.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return cls.load_or_create(path)
+        with os.fdopen(fd, "wb") as file:
+            file.write(pem)
+        return signer
