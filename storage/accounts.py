@@ -14,6 +14,7 @@ from uuid import UUID
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from eventsourcing.persistence import IntegrityError
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
@@ -78,16 +79,21 @@ class AccountStore:
             return list(cursor.fetchall()) if statement.startswith("SELECT") else []
 
     def _create_tables(self) -> None:
-        for statement in (
-            "CREATE TABLE IF NOT EXISTS {t}accounts ("
-            " author_id TEXT PRIMARY KEY, email TEXT UNIQUE NOT NULL,"
-            " password_hash TEXT, email_confirmed BOOLEAN NOT NULL DEFAULT FALSE,"
-            " created_at TEXT NOT NULL)",
-            "CREATE TABLE IF NOT EXISTS {t}api_tokens ("
-            " token_sha256 TEXT PRIMARY KEY, author_id TEXT NOT NULL,"
-            " label TEXT NOT NULL, created_at TEXT NOT NULL)",
-        ):
-            self._execute(statement)
+        with self._datastore.transaction(commit=True) as cursor:
+            if self._param == "%s":
+                # Workers starting at once race on PostgreSQL's catalog even with
+                # IF NOT EXISTS (duplicate pg_type key): they take turns instead.
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext('iw_account_tables'))")
+            for statement in (
+                "CREATE TABLE IF NOT EXISTS {t}accounts ("
+                " author_id TEXT PRIMARY KEY, email TEXT UNIQUE NOT NULL,"
+                " password_hash TEXT, email_confirmed BOOLEAN NOT NULL DEFAULT FALSE,"
+                " created_at TEXT NOT NULL)",
+                "CREATE TABLE IF NOT EXISTS {t}api_tokens ("
+                " token_sha256 TEXT PRIMARY KEY, author_id TEXT NOT NULL,"
+                " label TEXT NOT NULL, created_at TEXT NOT NULL)",
+            ):
+                cursor.execute(self._sql(statement))
 
     def create(self, author_id: UUID, email: str, password: str, *, confirmed: bool) -> Account:
         address = normalise_email(email)
@@ -95,11 +101,15 @@ class AccountStore:
             raise InvalidInput(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
         if self.by_email(address) is not None:
             raise AccountExists(f"An account for {address} exists already.")
-        self._execute(
-            "INSERT INTO {t}accounts (author_id, email, password_hash, email_confirmed,"
-            " created_at) VALUES (?, ?, ?, ?, ?)",
-            (str(author_id), address, self.hasher.hash(password), confirmed, _now()),
-        )
+        try:
+            self._execute(
+                "INSERT INTO {t}accounts (author_id, email, password_hash, email_confirmed,"
+                " created_at) VALUES (?, ?, ?, ?, ?)",
+                (str(author_id), address, self.hasher.hash(password), confirmed, _now()),
+            )
+        except IntegrityError:
+            # The author has an account already, or the address was taken since the check.
+            raise AccountExists(f"An account for {address} or author {author_id} exists.") from None
         return Account(author_id, address, confirmed)
 
     def by_email(self, email: str) -> Account | None:

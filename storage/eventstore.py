@@ -1,6 +1,9 @@
 """Wiring the event store: from a database URL to eventsourcing's settings, and opening the wiki."""
 
+import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -9,8 +12,15 @@ from psycopg.sql import SQL, Identifier
 
 from wikiengine.application import Wiki
 from wikiengine.config import Settings
+from wikiengine.errors import WikiError
 from wikiengine.signing import Signer
 
+
+class MissingSigningKey(WikiError):
+    code = "missing_signing_key"
+
+
+STARTUP_LOCK_KEY = 0x1A7E_57A7  # an arbitrary, fixed advisory-lock id for start-up
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -22,8 +32,6 @@ def eventstore_env(database_url: str) -> dict[str, str]:
         if url.netloc:
             raise ValueError("use sqlite:///relative/path or sqlite:////absolute/path")
         path = path.removeprefix("/") if not path.startswith("//") else path[1:]
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": path,
@@ -51,19 +59,59 @@ def eventstore_env(database_url: str) -> dict[str, str]:
 
 
 def open_wiki(settings: Settings) -> Wiki:
-    """Open the store, create the signing key on first start and publish it."""
-    signer = Signer.load_or_create(settings.signing_key_file)
+    """Open the store; on first start create the signing key and publish it.
+
+    A node whose key file is missing on a store that already has a keyring refuses to
+    start without creating a stray key: it must be given the wiki's key file.
+    """
     env = eventstore_env(settings.database_url)
     if "POSTGRES_SCHEMA" in env:
         _create_schema(env)
-    wiki = Wiki(env, signer)
-    wiki.publish_signing_key()
+    if env.get("SQLITE_DBNAME", ":memory:") != ":memory:":
+        _create_private_file(Path(env["SQLITE_DBNAME"]))
+    key_file = settings.signing_key_file
+    signer = Signer.load(key_file) if key_file.exists() else Signer.generate()
+    with _startup_lock(env):
+        wiki = Wiki(env, signer)
+        return _publish_key(wiki, key_file, signer)
+
+
+def _publish_key(wiki: Wiki, key_file: Path, signer: Signer) -> Wiki:
+    try:
+        if not key_file.exists():
+            if wiki.published_keys():
+                raise MissingSigningKey(
+                    f"The signing key file {key_file} is missing, but this store already has"
+                    " published keys: copy the wiki's key file to this node."
+                )
+            wiki.signer = signer.save_new(key_file)
+        wiki.publish_signing_key()
+    except BaseException:
+        wiki.close()
+        raise
     return wiki
 
 
-def _create_schema(env: dict[str, str]) -> None:
-    """eventsourcing creates tables, not schemas: make the schema first."""
-    with psycopg.connect(
+@contextmanager
+def _startup_lock(env: dict[str, str]) -> Iterator[None]:
+    """Let one process at a time create tables and functions on PostgreSQL.
+
+    eventsourcing's start-up `CREATE OR REPLACE FUNCTION` fails with "tuple concurrently
+    updated" when several workers start at once; SQLite serialises this by itself.
+    """
+    if env["PERSISTENCE_MODULE"] != "eventsourcing.postgres":
+        yield
+        return
+    with _connect(env) as connection:
+        connection.execute("SELECT pg_advisory_lock(%s)", (STARTUP_LOCK_KEY,))
+        try:
+            yield
+        finally:
+            connection.execute("SELECT pg_advisory_unlock(%s)", (STARTUP_LOCK_KEY,))
+
+
+def _connect(env: dict[str, str]) -> psycopg.Connection[tuple[object, ...]]:
+    return psycopg.connect(
         dbname=env["POSTGRES_DBNAME"],
         host=env["POSTGRES_HOST"],
         port=env["POSTGRES_PORT"],
@@ -71,7 +119,22 @@ def _create_schema(env: dict[str, str]) -> None:
         password=env["POSTGRES_PASSWORD"] or None,
         connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]),
         autocommit=True,
-    ) as connection:
+    )
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the SQLite file readable by its owner only: it holds the account table.
+
+    SQLite gives its WAL and shared-memory files the database file's permissions.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
+def _create_schema(env: dict[str, str]) -> None:
+    """eventsourcing creates tables, not schemas: make the schema first."""
+    with _connect(env) as connection:
         connection.execute(
             SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(env["POSTGRES_SCHEMA"]))
         )

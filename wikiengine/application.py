@@ -6,11 +6,12 @@ saves. The store's optimistic concurrency catches races; a race or a stale
 `base_version` becomes a 3-way merge, and an overlapping change an `EditConflict`.
 """
 
+import functools
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application, EventSourcedLog
@@ -60,7 +61,27 @@ SAVE_ATTEMPTS = 8
 # Who gives a command: an author id, the CLI operator, or nobody (anonymous).
 By = UUID | Actor | None
 TAggregate = TypeVar("TAggregate", bound=SignedAggregate)
+P = ParamSpec("P")
+R = TypeVar("R")
 EVENT_TYPES: dict[type, str] = {**PAGE_EVENT_TYPES, **AUTHOR_EVENT_TYPES, **KEY_EVENT_TYPES}
+
+
+def retried_on_race(command: Callable[P, R]) -> Callable[P, R]:
+    """Run a command again when another save won the race; each run reloads and re-checks.
+
+    Without this a concurrent edit surfaces as the store's `RecordConflictError`.
+    """
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        for _ in range(SAVE_ATTEMPTS - 1):
+            try:
+                return command(*args, **kwargs)
+            except RecordConflictError:
+                continue
+        return command(*args, **kwargs)
+
+    return run
 
 
 @dataclass(frozen=True)
@@ -226,9 +247,15 @@ class Wiki(Application[UUID]):
         self._save(author)
         return author_id
 
-    def verify_author(self, by: By, author_id: UUID, method: str = "admin") -> int | None:
-        """An administrator (or the operator) confirms the author's real identity."""
+    @retried_on_race
+    def verify_author(self, by: By, author_id: UUID) -> int | None:
+        """An administrator (or the operator) confirms the author's real identity.
+
+        The method is named after who confirmed it, never chosen by the caller, so an
+        administrator cannot make a person look verified by an identity provider.
+        """
         actor = self._admin_actor(by)
+        method = "operator" if actor is OPERATOR else "admin"
         author = self.author(author_id)
         if author.verification == method:
             return None
@@ -237,6 +264,7 @@ class Wiki(Application[UUID]):
         )
         return self._save(author)
 
+    @retried_on_race
     def verify_author_by_identity_provider(self, author_id: UUID, issuer: str) -> int | None:
         """A login from a trusted OpenID Connect issuer verifies the author's identity."""
         author = self.author(author_id)
@@ -255,6 +283,7 @@ class Wiki(Application[UUID]):
     def revoke_role(self, by: By, author_id: UUID, role: str) -> int | None:
         return self._change_role(by, author_id, role, Author.RoleRevoked, grant=False)
 
+    @retried_on_race
     def _change_role(
         self, by: By, author_id: UUID, role: str, event: type[SignedEvent], *, grant: bool
     ) -> int | None:
@@ -268,6 +297,7 @@ class Wiki(Application[UUID]):
         self._trigger(author, event, actor, summary, {"role": role})
         return self._save(author)
 
+    @retried_on_race
     def block_author(self, by: By, author_id: UUID, reason: str) -> int | None:
         actor = self._admin_actor(by)
         if actor.id == str(author_id):
@@ -278,6 +308,7 @@ class Wiki(Application[UUID]):
         self._trigger(author, Author.Blocked, actor, _clean_summary(reason), {})
         return self._save(author)
 
+    @retried_on_race
     def unblock_author(self, by: By, author_id: UUID, reason: str) -> int | None:
         actor = self._admin_actor(by)
         author = self.author(author_id)
@@ -286,6 +317,7 @@ class Wiki(Application[UUID]):
         self._trigger(author, Author.Unblocked, actor, _clean_summary(reason), {})
         return self._save(author)
 
+    @retried_on_race
     def rename_author(self, by: By, author_id: UUID, new_name: str) -> int | None:
         """Only administrators rename: the name on edits is a verified real name."""
         actor = self._admin_actor(by)
@@ -299,7 +331,7 @@ class Wiki(Application[UUID]):
     def bootstrap_administrator(self, name: str) -> UUID:
         """The operator creates a verified administrator (the first one, typically)."""
         author_id = self.register_author(name)
-        self.verify_author(OPERATOR, author_id, method="operator")
+        self.verify_author(OPERATOR, author_id)
         self.grant_role(OPERATOR, author_id, ADMINISTRATOR)
         return author_id
 
@@ -326,7 +358,16 @@ class Wiki(Application[UUID]):
                 return self._save_page_once(by, clean_title, text, clean_summary, base_version)
             except RecordConflictError:
                 continue  # another save won the race: reload and merge against it
-        raise EditConflict(clean_title, base_version or 0, -1, text)
+        # Lost every race: hand back both sides so the editor's text is not lost.
+        page = self.page_by_title(clean_title)
+        result = merge_texts(
+            self._body_at(page, base_version),
+            page.body,
+            text,
+            their_label=f"version {page.version}",
+            my_label="your edit",
+        )
+        raise EditConflict(clean_title, base_version or 0, page.version, result.text)
 
     def _save_page_once(
         self, by: By, title: str, text: str, summary: str, base_version: int | None
@@ -419,6 +460,7 @@ class Wiki(Application[UUID]):
         base_version: int | None = None,
     ) -> SaveResult:
         """Make an earlier version's text current again, as a new revision."""
+        require_editor(self._author_or_none(by))  # say who may, before saying what exists
         page = self.page_by_title(title)
         if not 0 < to_version <= page.version:
             raise RevisionNotFound(f"{page.title} has no version {to_version}.")
@@ -426,6 +468,9 @@ class Wiki(Application[UUID]):
             raise RevisionSuppressed(to_version)
         old = self.page_at(page.id, to_version)
         clean_summary = _clean_summary(summary) or f"Reverted to version {to_version}"
+        # The revert was computed against this version: a save that races it is merged,
+        # not overwritten.
+        base = page.version if base_version is None else base_version
         for _ in range(SAVE_ATTEMPTS):
             try:
                 return self._write_body(
@@ -433,18 +478,20 @@ class Wiki(Application[UUID]):
                     page,
                     old.body,
                     clean_summary,
-                    page.version if base_version is None else base_version,
+                    base,
                     Page.Reverted,
                     {"to_version": to_version},
                 )
             except RecordConflictError:
                 page = self.page(page.id)
-        raise EditConflict(page.title, base_version or 0, page.version, old.body)
+        raise EditConflict(page.title, base, page.version, old.body)
 
+    @retried_on_race
     def rename_page(
         self, by: By, title: str, new_title: str, summary: str = "", base_version: int | None = None
     ) -> SaveResult:
         """Give a page a new title; the old title keeps pointing at it (a redirect)."""
+        require_editor(self._author_or_none(by))  # say who may, before saying what exists
         page = self.page_by_title(title)
         actor = self._actor_of(
             require_may_change_page(
@@ -514,6 +561,7 @@ class Wiki(Application[UUID]):
     def restore_page(self, by: By, title: str, reason: str) -> int | None:
         return self._moderate(by, title, reason, Page.Restored, lambda p: p.deleted)
 
+    @retried_on_race
     def _moderate(
         self,
         by: By,
@@ -529,6 +577,7 @@ class Wiki(Application[UUID]):
         self._trigger(page, event_class, actor, _clean_summary(reason), {})
         return self._save(page)
 
+    @retried_on_race
     def suppress_revision(self, by: By, title: str, revision: int, reason: str) -> int | None:
         """Hide one revision's text (personal data, libel). Author, time and digests stay."""
         actor = self._admin_actor(by)
@@ -542,6 +591,11 @@ class Wiki(Application[UUID]):
         event = self._event_at(page.id, revision)
         if not hasattr(event, "body"):
             raise InvalidInput(f"Version {revision} of {page.title} does not change the text.")
+        if not any(hasattr(later, "body") for later in self.events.get(page.id, gt=revision)):
+            # Later events only moderated or renamed the page: this is still its text.
+            raise InvalidInput(
+                f"Version {revision} of {page.title} is the current text; save a new version first."
+            )
         clean_reason = _clean_summary(reason)
         if not clean_reason:
             raise InvalidInput("Give a reason for the suppression.")

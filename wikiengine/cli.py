@@ -21,9 +21,10 @@ from storage.eventlog import stored_records
 from storage.eventstore import open_wiki
 from wikiengine.application import Wiki
 from wikiengine.config import Settings, load_settings
+from wikiengine.demo import load_demo
 from wikiengine.errors import WikiError
 from wikiengine.export import export_lines
-from wikiengine.signing import PublicKey
+from wikiengine.keyring import keys_document
 from wikiengine.verify import Report, load_keys, published_keys_in, verify_lines
 
 
@@ -47,6 +48,22 @@ def _parser() -> argparse.ArgumentParser:
         description="Innovationswiki: an event-sourced wiki where every edit is signed.",
     )
     commands = parser.add_subparsers(title="commands")
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the web application",
+        description="Open the wiki (creating the store and signing key on first start)"
+        " and serve it over HTTP.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve.add_argument("--workers", type=int, default=1, help="web worker processes")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="first load the Danish demo wiki if the store has no pages",
+    )
+    serve.set_defaults(run=_serve)
 
     admin = commands.add_parser("admin", help="manage administrators").add_subparsers()
     create = admin.add_parser(
@@ -87,6 +104,37 @@ def _parser() -> argparse.ArgumentParser:
     )
     keys_show.set_defaults(run=_keys_show)
     return parser
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    # Imported here: the other commands need neither the web application nor uvicorn.
+    import uvicorn
+
+    from web.app import create_app
+
+    if args.workers < 1:
+        print("wikiengine: --workers must be at least 1", file=sys.stderr)
+        return 2
+    wiki = open_wiki(settings)
+    try:
+        if args.demo and load_demo(wiki):
+            print("wikiengine: loaded the Danish demo wiki", file=sys.stderr)
+    except BaseException:
+        wiki.close()
+        raise
+    if args.workers == 1:
+        uvicorn.run(create_app(wiki), host=args.host, port=args.port)  # its lifespan closes wiki
+        return 0
+    # Each worker process opens its own wiki from the same WIKI_* settings.
+    wiki.close()
+    uvicorn.run(
+        "web.app:app_from_environment",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+    )
+    return 0
 
 
 @contextmanager
@@ -215,24 +263,9 @@ def _print_report(report: Report, *, as_json: bool) -> None:
 
 def _keys_show(_args: argparse.Namespace, settings: Settings) -> int:
     with _wiki(settings) as wiki:
-        document = keys_document(wiki)
+        document = keys_document(wiki.published_keys())
     print(json.dumps(document, indent=2))
     return 0
-
-
-def keys_document(wiki: Wiki) -> dict[str, Any]:
-    """The public keys as served at /.well-known/wiki-signing-keys.json."""
-    return {
-        "keys": [
-            {
-                "kid": kid,
-                "alg": "Ed25519",
-                "public_key": PublicKey.from_b64(kid, entry["public_key"]).public_key_b64,
-                "not_before": entry["not_before"],
-            }
-            for kid, entry in sorted(wiki.published_keys().items())
-        ]
-    }
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Configuration: environment variables, else `wiki.toml` in the data directory, else defaults.
 
-The names and defaults are the public contract (`CONTRACT.md`, `docs/configuration.md`).
+The names and defaults are the public contract (`CONTRACT.md`; `docs/running.md`).
 """
 
 import os
@@ -32,7 +32,7 @@ class Settings(BaseModel):
     data_dir: Path
     database_url: str
     base_url: str
-    secret_keys: tuple[str, ...]
+    secret_keys: tuple[str, ...]  # empty: generated into the data dir when first needed
     signing_key_file: Path
     mail: str
     oidc_issuer: str | None
@@ -57,14 +57,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         value = values.get(key, default)
         return None if value is None else str(value)
 
-    secret_keys = get("secret_keys")
     return Settings(
         data_dir=data_dir,
         database_url=get("database_url") or f"sqlite:///{data_dir / 'events.sqlite'}",
         base_url=(get("base_url") or "http://127.0.0.1:8000").rstrip("/"),
-        secret_keys=tuple(k.strip() for k in secret_keys.split(",") if k.strip())
-        if secret_keys
-        else _generated_secret(data_dir),
+        secret_keys=_key_list(values.get("secret_keys")),
         signing_key_file=Path(get("signing_key_file") or data_dir / "signing-key.pem"),
         mail=get("mail") or "console",
         oidc_issuer=get("oidc_issuer"),
@@ -82,8 +79,22 @@ def _read_toml(path: Path) -> dict[str, Any]:
     return {key.lower().removeprefix("wiki_"): value for key, value in table.items()}
 
 
-def _generated_secret(data_dir: Path) -> tuple[str, ...]:
-    """Cookie and token secret kept in the data directory, created on first start."""
+def _key_list(value: Any) -> tuple[str, ...]:
+    """Keys from "k1,k2" (environment) or ["k1", "k2"] (wiki.toml), newest last."""
+    if value is None:
+        return ()
+    items = value if isinstance(value, list) else str(value).split(",")
+    return tuple(str(item).strip() for item in items if str(item).strip())
+
+
+def secret_keys(settings: Settings) -> tuple[str, ...]:
+    """Keys for cookies and e-mailed tokens: configured ones, else one kept in the data dir.
+
+    Generated only when something needs it, so read-only commands write nothing.
+    """
+    if settings.secret_keys:
+        return settings.secret_keys
+    data_dir = settings.data_dir
     path = data_dir / "secret-keys"
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)

@@ -34,3 +34,19 @@ EVENT_TYPES: dict[type, str] = {
     Keyring.Started: "key.published",
     Keyring.KeyPublished: "key.published",
 }
+
+
+def keys_document(keys: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """The public keys as auditors pin them (`wikiengine keys show`, and served at
+    `/.well-known/wiki-signing-keys.json`)."""
+    return {
+        "keys": [
+            {
+                "kid": kid,
+                "alg": "Ed25519",
+                "public_key": entry["public_key"],
+                "not_before": entry["not_before"],
+            }
+            for kid, entry in sorted(keys.items())
+        ]
+    }

@@ -102,25 +102,35 @@ class Signer:
         return cls(Ed25519PrivateKey.generate())
 
     @classmethod
-    def load_or_create(cls, path: Path) -> "Signer":
-        """Read the PEM key at `path`; on first start create it, readable by the owner only."""
-        if path.exists():
-            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-            if not isinstance(key, Ed25519PrivateKey):
-                raise ValueError(f"{path} does not hold an Ed25519 private key")
-            return cls(key)
-        signer = cls.generate()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pem = signer._private_key.private_bytes(
+    def load(cls, path: Path) -> "Signer":
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError(f"{path} does not hold an Ed25519 private key")
+        return cls(key)
+
+    def save_new(self, path: Path) -> "Signer":
+        """Write this key to `path` (mode 0600) unless a key is there already; return the
+        key that is in force at `path` afterwards.
+
+        The key is written to a temporary file and linked into place, so a concurrent
+        starter never reads a half-written key, and of two starters exactly one key wins.
+        """
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        pem = self._private_key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        # O_EXCL: of two processes starting at once, one creates the key, the other reads it.
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return cls.load_or_create(path)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as file:
             file.write(pem)
-        return signer
+            file.flush()
+            os.fsync(file.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return Signer.load(path)
+        finally:
+            temporary.unlink()
+        return self

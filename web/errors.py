@@ -1,0 +1,87 @@
+"""Errors to HTTP responses, in one place: the status for each error code, and the
+answer: JSON (`{"error": {"code", "message", ...}}`) for the API, a Danish page otherwise.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from web.templating import templates
+from wikiengine.errors import PageNotFound, WikiError
+
+STATUS_BY_CODE = {
+    "not_authenticated": 401,
+    "not_verified": 403,
+    "blocked": 403,
+    "forbidden": 403,
+    "protected": 403,
+    "not_found": 404,
+    "method_not_allowed": 405,
+    "page_exists": 409,
+    "edit_conflict": 409,
+    "page_deleted": 410,
+    "suppressed": 410,
+    "too_large": 413,
+    "invalid": 422,
+}
+
+CODE_BY_STATUS = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+
+# Headline and explanation of the Danish error page, by code.
+DANISH = {
+    "not_found": ("Siden findes ikke", "Der er ingen side her."),
+    "method_not_allowed": (
+        "Det kan man ikke her",
+        "Wikien kan kun læses i denne udgave; indhold kan ikke ændres over nettet endnu.",
+    ),
+    "invalid": ("Ugyldig forespørgsel", "Forespørgslen kunne ikke bruges."),
+}
+DANISH_FALLBACK = ("Noget gik galt", "Forespørgslen kunne ikke gennemføres.")
+
+JSON_PREFIXES = ("/api/", "/.well-known/")
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith(JSON_PREFIXES)
+
+
+def error_response(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    if wants_json(request):
+        body = {"error": {"code": code, "message": message, **(details or {})}}
+        return JSONResponse(body, status_code=status, headers=headers)
+    headline, explanation = DANISH.get(code, DANISH_FALLBACK)
+    if code == "not_found" and details and "title" in details:
+        explanation = f"Der er ingen side med titlen »{details['title']}«."
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {"headline": headline, "explanation": explanation, "status": status},
+        status_code=status,
+        headers=headers,
+    )
+
+
+def wiki_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, WikiError)
+    details = {"title": exc.title} if isinstance(exc, PageNotFound) else None
+    status = STATUS_BY_CODE.get(exc.code, 400)
+    return error_response(request, status, exc.code, str(exc), details)
+
+
+def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = CODE_BY_STATUS.get(exc.status_code, "error")
+    return error_response(request, exc.status_code, code, exc.detail, headers=exc.headers)
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {WikiError: wiki_error, HTTPException: http_error}
