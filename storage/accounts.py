@@ -95,12 +95,18 @@ class AccountStore:
             ):
                 cursor.execute(self._sql(statement))
 
-    def create(self, author_id: UUID, email: str, password: str, *, confirmed: bool) -> Account:
+    def check_new(self, email: str, password: str) -> str:
+        """Refuse a new account's address or password before anything is signed for it;
+        returns the normalised address."""
         address = normalise_email(email)
         if len(password) < MIN_PASSWORD_LENGTH:
             raise InvalidInput(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
         if self.by_email(address) is not None:
             raise AccountExists(f"An account for {address} exists already.")
+        return address
+
+    def create(self, author_id: UUID, email: str, password: str, *, confirmed: bool) -> Account:
+        address = self.check_new(email, password)
         try:
             self._execute(
                 "INSERT INTO {t}accounts (author_id, email, password_hash, email_confirmed,"

@@ -5,6 +5,7 @@ compression, bad JSON, a mangled id) becomes a `DamagedRecord` instead of an exc
 that would stop an audit halfway.
 """
 
+import json
 from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
@@ -14,24 +15,40 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
 from wikiengine.application import Wiki
-from wikiengine.export import DamagedRecord, StoredRecord
+from wikiengine.export import DamagedRecord, StoredRecord, export_lines
 
 BATCH = 1000
 
 
-def stored_records(wiki: Wiki, batch: int = BATCH) -> Iterator[StoredRecord | DamagedRecord]:
-    """Every stored event in log order, decoded, or marked damaged."""
+def stored_records(
+    wiki: Wiki, *, until: int | None = None, batch: int = BATCH
+) -> Iterator[StoredRecord | DamagedRecord]:
+    """Every stored event in log order (up to position `until`), decoded or marked damaged."""
     after = 0
     while True:
         rows = _select_rows(wiki, after, batch)
         for position, originator_id, version, state in rows:
-            yield _decode(wiki, position, originator_id, version, state)
+            if until is not None and position > until:
+                return
+            yield _decode(position, originator_id, version, state, wiki)
         if len(rows) < batch:
             return
         after = rows[-1][0]
 
 
-def _select_rows(wiki: Wiki, after: int, limit: int) -> list[tuple[int, str, Any, bytes]]:
+def last_position(wiki: Wiki) -> int:
+    """The newest position now: reading up to it gives one consistent view of the log."""
+    return wiki.recorder.max_notification_id() or 0
+
+
+def export_log(wiki: Wiki) -> Iterator[str]:
+    """The public export, streamed: suppressions are found in a first pass, and both passes
+    stop at the same position, so a suppression saved meanwhile cannot leak its text."""
+    until = last_position(wiki)
+    return export_lines(stored_records(wiki, until=until), stored_records(wiki, until=until))
+
+
+def _select_rows(wiki: Wiki, after: int, limit: int) -> list[tuple[int, str, Any, Any]]:
     recorder = wiki.recorder
     if isinstance(recorder, SQLiteApplicationRecorder):
         table = recorder.events_table_name  # the library's own table name, not input
@@ -41,7 +58,7 @@ def _select_rows(wiki: Wiki, after: int, limit: int) -> list[tuple[int, str, Any
         )
         with recorder.datastore.transaction(commit=False) as cursor:
             cursor.execute(statement, (after, limit))
-            return [(row[0], str(row[1]), row[2], bytes(row[3])) for row in cursor.fetchall()]
+            return [(row[0], str(row[1]), row[2], row[3]) for row in cursor.fetchall()]
     if isinstance(recorder, PostgresApplicationRecorder):
         query = SQL(
             "SELECT notification_id, originator_id::text, originator_version, state "
@@ -57,7 +74,7 @@ def _select_rows(wiki: Wiki, after: int, limit: int) -> list[tuple[int, str, Any
                     row["notification_id"],
                     row["originator_id"],
                     row["originator_version"],
-                    bytes(row["state"]),
+                    row["state"],
                 )
                 for row in pg_cursor.fetchall()
             ]
@@ -65,7 +82,7 @@ def _select_rows(wiki: Wiki, after: int, limit: int) -> list[tuple[int, str, Any
 
 
 def _decode(
-    wiki: Wiki, position: int, originator_id: str, version: Any, state: bytes
+    position: int, originator_id: str, version: Any, state: Any, wiki: Wiki
 ) -> StoredRecord | DamagedRecord:
     try:
         aggregate_id = str(UUID(originator_id))
@@ -73,9 +90,17 @@ def _decode(
         return DamagedRecord(position, originator_id, None, f"bad aggregate id {originator_id!r}")
     if not isinstance(version, int):
         return DamagedRecord(position, aggregate_id, None, f"version {version!r} is not a number")
+    if not isinstance(state, bytes | bytearray | memoryview):  # NULL, or text in SQLite
+        return DamagedRecord(
+            position, aggregate_id, version, f"state is {type(state).__name__}, not bytes"
+        )
     try:
-        raw = wiki.mapper.compressor.decompress(state) if wiki.mapper.compressor else state
-        decoded = wiki.mapper.transcoder.decode(raw)
+        raw = bytes(state)
+        raw = wiki.mapper.compressor.decompress(raw) if wiki.mapper.compressor else raw
+        # Plain JSON, not the mapper's transcoder: a line carries the stored JSON as it is,
+        # and the transcoder would turn a tagged value ({"_type_": "uuid_hex", ...}) into a
+        # Python object that no export line can hold.
+        decoded = json.loads(raw)
     except Exception as error:  # any failure to decode is a damaged row, reported
         return DamagedRecord(position, aggregate_id, version, f"undecodable state ({error})")
     if not isinstance(decoded, dict):

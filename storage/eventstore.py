@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import psycopg
+from eventsourcing.persistence import PersistenceError
 from psycopg.sql import SQL, Identifier
 
 from wikiengine.application import Wiki
@@ -18,6 +19,10 @@ from wikiengine.signing import Signer
 
 class MissingSigningKey(WikiError):
     code = "missing_signing_key"
+
+
+class StoreNotFound(WikiError):
+    code = "store_not_found"
 
 
 STARTUP_LOCK_KEY = 0x1A7E_57A7  # an arbitrary, fixed advisory-lock id for start-up
@@ -56,6 +61,27 @@ def eventstore_env(database_url: str) -> dict[str, str]:
             env["POSTGRES_SCHEMA"] = options["schema"]
         return env
     raise ValueError(f"unsupported database URL scheme {url.scheme!r} (sqlite or postgresql)")
+
+
+def open_wiki_for_audit(settings: Settings) -> Wiki:
+    """Open the store only to read it (export, verify).
+
+    No key is created or published, so checking a store never changes it and a damaged
+    keyring cannot stop the check. Without a key file the wiki gets a throwaway key that
+    is never saved: reading needs none.
+    """
+    env = eventstore_env(settings.database_url)
+    if (
+        env.get("SQLITE_DBNAME", ":memory:") != ":memory:"
+        and not Path(env["SQLITE_DBNAME"]).exists()
+    ):
+        raise StoreNotFound(f"There is no wiki store at {env['SQLITE_DBNAME']}.")
+    key_file = settings.signing_key_file
+    signer = Signer.load(key_file) if key_file.exists() else Signer.generate()
+    try:
+        return Wiki(env, signer)
+    except PersistenceError as error:
+        raise StoreNotFound(f"Cannot open the wiki store: {error}") from error
 
 
 def open_wiki(settings: Settings) -> Wiki:

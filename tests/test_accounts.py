@@ -12,12 +12,11 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
 from storage.accounts import TOKEN_PREFIX, Account, AccountExists, AccountStore, token_digest
-from storage.eventlog import stored_records
+from storage.eventlog import export_log
 from storage.eventstore import open_wiki
 from wikiengine.application import Wiki
 from wikiengine.config import Settings
 from wikiengine.errors import InvalidInput
-from wikiengine.export import export_lines
 
 PASSWORD = "korrekt hest batteri"
 
@@ -261,7 +260,7 @@ def test_private_account_data_never_reaches_the_event_log(
     wiki.block_author(admin, editor, "test")
     wiki.unblock_author(admin, editor, "test")
 
-    export = "\n".join(export_lines(stored_records(wiki), stored_records(wiki)))
+    export = "\n".join(export_log(wiki))
 
     assert "Bo Østergaard Jensen" in export  # the scan reads what it should
     private = [

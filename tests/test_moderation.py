@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from storage.eventlog import stored_records
+from storage.eventlog import export_log
 from wikiengine.application import Wiki
 from wikiengine.errors import (
     InvalidInput,
@@ -15,7 +15,6 @@ from wikiengine.errors import (
     RevisionNotFound,
     RevisionSuppressed,
 )
-from wikiengine.export import export_lines
 from wikiengine.pages import Page
 
 
@@ -148,7 +147,7 @@ def test_suppressed_text_is_not_exported(
 ) -> None:
     wiki.suppress_revision(admin, "Side", 2, "personal data")
 
-    lines = [json.loads(line) for line in export_lines(stored_records(wiki), stored_records(wiki))]
+    lines = [json.loads(line) for line in export_log(wiki)]
 
     assert not any("CPR 010203-4567" in json.dumps(line, ensure_ascii=False) for line in lines)
     [redacted] = [

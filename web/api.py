@@ -5,10 +5,9 @@ from collections.abc import Iterator
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from storage.eventlog import stored_records
+from storage.eventlog import export_log
 from web.reading import current_page, find_page, wiki_of
 from wikiengine.application import Wiki
-from wikiengine.export import export_lines
 from wikiengine.keyring import keys_document
 
 EXPORT_CHUNK_BYTES = 64 * 1024
@@ -37,7 +36,7 @@ def export_chunks(wiki: Wiki) -> Iterator[bytes]:
     """Export lines gathered into chunks, so a large log is not one thread hop per line."""
     buffer: list[bytes] = []
     size = 0
-    for line in export_lines(stored_records(wiki), stored_records(wiki)):
+    for line in export_log(wiki):
         encoded = line.encode("utf-8") + b"\n"
         buffer.append(encoded)
         size += len(encoded)

@@ -17,14 +17,15 @@ from typing import Any, TextIO
 from tqdm import tqdm
 
 from storage.accounts import AccountStore
-from storage.eventlog import stored_records
-from storage.eventstore import open_wiki
+from storage.eventlog import export_log, last_position, stored_records
+from storage.eventstore import open_wiki, open_wiki_for_audit
 from wikiengine.application import Wiki
 from wikiengine.config import Settings, load_settings
 from wikiengine.demo import load_demo
 from wikiengine.errors import WikiError
-from wikiengine.export import export_lines
+from wikiengine.export import DamagedRecord, damaged_line, export_line
 from wikiengine.keyring import keys_document
+from wikiengine.signing import PublicKey
 from wikiengine.verify import Report, load_keys, published_keys_in, verify_lines
 
 
@@ -146,13 +147,21 @@ def _wiki(settings: Settings) -> Iterator[Wiki]:
         wiki.close()
 
 
+@contextmanager
+def _audited_wiki(settings: Settings) -> Iterator[Wiki]:
+    wiki = open_wiki_for_audit(settings)
+    try:
+        yield wiki
+    finally:
+        wiki.close()
+
+
 def _admin_create(args: argparse.Namespace, settings: Settings) -> int:
     password = os.environ.get("WIKI_ADMIN_PASSWORD") or _prompt_password()
     with _wiki(settings) as wiki:
         accounts = AccountStore(wiki)
-        if accounts.by_email(args.email) is not None:
-            print(f"wikiengine: an account for {args.email} exists already", file=sys.stderr)
-            return 1
+        # Check first: the signed events that make an administrator can never be undone.
+        accounts.check_new(args.email, password)
         author_id = wiki.bootstrap_administrator(args.name)
         accounts.create(author_id, args.email, password, confirmed=True)
     print(f"created administrator {args.name} <{args.email}> (author {author_id})")
@@ -180,14 +189,13 @@ def _token_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
-    with _wiki(settings) as wiki:
-        total = wiki.recorder.max_notification_id() or 0
-        lines = export_lines(stored_records(wiki), stored_records(wiki))
+    with _audited_wiki(settings) as wiki:
+        total = last_position(wiki)
         if args.file == "-":
-            _write_lines(lines, sys.stdout, total, "exporting")
+            _write_lines(export_log(wiki), sys.stdout, total, "exporting")
         else:
             with Path(args.file).open("w", encoding="utf-8") as file:
-                _write_lines(lines, file, total, "exporting")
+                _write_lines(export_log(wiki), file, total, "exporting")
     return 0
 
 
@@ -207,43 +215,75 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
         if args.keys is None:
             print("wikiengine: --export needs --keys (the public keys you trust)", file=sys.stderr)
             return 2
-        report = _verify_export(args.export, args.keys, args.jobs)
+        try:
+            trusted = load_keys(json.loads(args.keys.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as error:
+            print(f"wikiengine: cannot use the keys file {args.keys}: {error}", file=sys.stderr)
+            return 2
+        report = _verify_export(args.export, trusted, args.jobs)
+    elif not settings.signing_key_file.exists():
+        print(
+            f"wikiengine: no signing key at {settings.signing_key_file} to trust; verify an"
+            " export with --export and --keys instead",
+            file=sys.stderr,
+        )
+        return 2
     else:
-        with _wiki(settings) as wiki:
+        with _audited_wiki(settings) as wiki:
             report = _verify_store(wiki, args.jobs)
     _print_report(report, as_json=args.json)
     return 0 if report.ok else 1
 
 
 def _verify_store(wiki: Wiki, jobs: int | None) -> Report:
-    """The live store, trusting the key this server signs with (and its rotations)."""
+    """The live store, trusting the key this server signs with (and its rotations).
+
+    Every text is checked against its digest, suppressed or not: only the public export
+    redacts.
+    """
+    until = last_position(wiki)
 
     def lines() -> Iterator[dict[str, Any]]:
-        for line in export_lines(stored_records(wiki), stored_records(wiki)):
-            yield json.loads(line)
+        for record in stored_records(wiki, until=until):
+            if isinstance(record, DamagedRecord):
+                yield damaged_line(record)
+            else:
+                yield export_line(record, suppressed=set())
 
-    total = wiki.recorder.max_notification_id() or 0
-    candidates = published_keys_in(lines())
     return verify_lines(
-        _progress(lines(), total, "verifying"), [wiki.signer.public], candidates, jobs
+        _progress(lines(), until, "verifying"), [wiki.signer.public], _candidate_keys(wiki), jobs
     )
 
 
-def _verify_export(export: Path, keys_file: Path, jobs: int | None) -> Report:
-    trusted = load_keys(json.loads(keys_file.read_text(encoding="utf-8")))
+def _candidate_keys(wiki: Wiki) -> list[PublicKey]:
+    """Keys the keyring publishes: workers pre-check signatures with them. Only a speed-up:
+    the verifier decides trust in log order and re-checks any line they do not cover."""
+    try:
+        published = wiki.published_keys()
+    except Exception:  # a damaged keyring is reported by the check itself
+        return []
+    return [PublicKey.from_b64(kid, entry["public_key"]) for kid, entry in published.items()]
 
+
+def _verify_export(export: Path, trusted: list[PublicKey], jobs: int | None) -> Report:
     def lines() -> Iterator[dict[str, Any]]:
-        with export.open(encoding="utf-8") as file:
-            for number, text in enumerate(file, start=1):
-                if not text.strip():
-                    continue
-                try:
-                    line = json.loads(text)
-                except json.JSONDecodeError as error:
-                    line = {"position": None, "damaged": f"line {number} is not JSON ({error})"}
-                yield line if isinstance(line, dict) else {"damaged": f"line {number}"}
+        with export.open("rb") as file:
+            for number, raw in enumerate(file, start=1):
+                if raw.strip():
+                    yield _parse_line(number, raw)
 
     return verify_lines(lines(), trusted, published_keys_in(lines()), jobs)
+
+
+def _parse_line(number: int, raw: bytes) -> dict[str, Any]:
+    """One export line, or a `damaged` stand-in saying why it cannot be read."""
+    try:
+        line = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        return {"position": None, "damaged": f"line {number} is not JSON ({error})"[:300]}
+    if not isinstance(line, dict):
+        return {"position": None, "damaged": f"line {number} is not a JSON object"}
+    return line
 
 
 def _print_report(report: Report, *, as_json: bool) -> None:

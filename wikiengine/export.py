@@ -51,7 +51,10 @@ def export_line(record: StoredRecord, suppressed: set[tuple[str, int]]) -> dict[
         "signature": record.state.get("signature"),
     }
     if "body" in record.state:
-        if (record.aggregate_id, record.version) in suppressed:
+        # The row's labels are not signed: hide the text if either they or the payload
+        # name a suppressed revision, so a mislabelled row never publishes it.
+        signed_as = (payload_fields.get("aggregate_id"), payload_fields.get("version"))
+        if (record.aggregate_id, record.version) in suppressed or signed_as in suppressed:
             data = payload_fields.get("data")
             line["redacted_body_sha256"] = (
                 data.get("body_sha256") if isinstance(data, dict) else None
@@ -69,9 +72,11 @@ def suppressed_revisions(records: Iterable[StoredRecord | DamagedRecord]) -> set
             continue
         payload = record.state.get("payload")
         if isinstance(payload, dict) and payload.get("type") == SUPPRESSION_TYPE:
-            revision = payload.get("data", {}).get("revision")
+            data = payload.get("data")
+            revision = data.get("revision") if isinstance(data, dict) else None
             if isinstance(revision, int):
                 hidden.add((record.aggregate_id, revision))
+                hidden.add((str(payload.get("aggregate_id")), revision))  # as signed
     return hidden
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wikiengine.attribution import OPERATOR_ID, parse_signed_at
-from wikiengine.signing import PublicKey, b64url_decode, signed_message
+from wikiengine.signing import PublicKey, b64url_decode, key_id, signed_message
 from wikiengine.text import normalise_text, sha256_hex
 
 BODY_TYPES = frozenset({"page.created", "page.edited", "page.reverted"})
@@ -79,7 +79,8 @@ def seal_of(payload: dict[str, Any], signature: Any, keys: Mapping[str, PublicKe
     except (ValueError, TypeError, ArithmeticError) as error:  # e.g. an int beyond 2**53
         return Seal(None, b"", None, None, str(error))
     digest = hashlib.sha256(message).hexdigest()
-    key = keys.get(payload.get("kid"))  # type: ignore[arg-type]
+    kid = payload.get("kid")  # unchecked here: worker processes seal lines before any check
+    key = keys.get(kid) if isinstance(kid, str) else None
     if key is None:
         return Seal(digest, message, None, None)
     valid = isinstance(signature, str) and key.verifies(message, signature)
@@ -141,7 +142,6 @@ class Verifier:
 
     def __init__(self, trusted_keys: Iterable[PublicKey]) -> None:
         self.keys: dict[str, PublicKey] = {key.kid: key for key in trusted_keys}
-        self.pinned = set(self.keys)
         self.report = Report()
         self._chains: dict[str, _Chain] = {}
         self._authors: dict[str, _AuthorState] = {}
@@ -167,10 +167,12 @@ class Verifier:
         `precomputed` is the line's `Seal` when a worker process already computed it.
         """
         self.report.events_checked += 1
-        self._check_position(line)
         if "damaged" in line:
-            self.problem(line, "damaged", f"the stored event cannot be read: {line['damaged']}")
+            if line.get("position") is not None:
+                self._check_position(line)
+            self.problem(line, "damaged", f"the event cannot be read: {line['damaged']}")
             return
+        self._check_position(line)
         payload = line.get("payload")
         if not _well_formed(line, payload):
             self.problem(line, "malformed", "the line or its payload lacks required fields")
@@ -185,9 +187,12 @@ class Verifier:
         self._check_chain(line, payload, seal.digest)
         self._check_body(line, payload)
         if signature_ok:
-            # Only authentic events may change who is allowed to do what.
+            # Only authentic, authorised events may change who is allowed to do what: a
+            # forged role grant must not make its subject an administrator from then on.
+            problems_before = len(self.report.problems)
             self._check_authority(line, payload)
-            self._apply(payload)
+            if len(self.report.problems) == problems_before:
+                self._apply(payload)
 
     def finish(self) -> Report:
         for (page, version), position in sorted(self._redactions.items(), key=lambda i: i[1]):
@@ -248,9 +253,12 @@ class Verifier:
         return valid
 
     def _self_published_key(self, payload: dict[str, Any]) -> PublicKey | None:
-        """The first keyring event publishes its own key; trust it only if nothing is pinned."""
+        """The first keyring event publishes its own key; trust it only if no key is trusted yet.
+
+        Once a key is pinned or trusted, a later self-published key is a stranger's.
+        """
         data = payload["data"]
-        if self.pinned or data.get("new_kid") != payload["kid"]:
+        if self.keys or data.get("new_kid") != payload["kid"]:
             return None
         try:
             return PublicKey.from_b64(payload["kid"], data["public_key"])
@@ -446,6 +454,7 @@ def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+ED25519_PUBLIC_KEY_BYTES = 32
 PARALLEL_THRESHOLD = 4000
 CHUNK = 500
 
@@ -530,12 +539,22 @@ def published_keys_in(lines: Iterable[Mapping[str, Any]]) -> list[PublicKey]:
     return keys
 
 
-def load_keys(document: Mapping[str, Any]) -> list[PublicKey]:
-    """Keys from a `wiki-signing-keys.json` document: `{"keys": [{kid, public_key, ...}]}`."""
+def load_keys(document: Any) -> list[PublicKey]:
+    """Keys from a `wiki-signing-keys.json` document: `{"keys": [{kid, public_key, ...}]}`.
+
+    Raises `ValueError` naming what is wrong, so a bad keys file is never half-trusted.
+    """
+    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+        raise ValueError('the keys file must be a JSON object {"keys": [...]}')
     keys = []
-    for entry in document.get("keys", []):
-        key = PublicKey.from_b64(str(entry["kid"]), str(entry["public_key"]))
-        if len(b64url_decode(str(entry["public_key"]))) != 32:
-            raise ValueError(f"key {entry['kid']} is not a 32-byte Ed25519 public key")
-        keys.append(key)
+    for number, entry in enumerate(document["keys"], start=1):
+        try:
+            kid, public_key = str(entry["kid"]), b64url_decode(str(entry["public_key"]))
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"key {number} needs a kid and a base64url public_key") from error
+        if len(public_key) != ED25519_PUBLIC_KEY_BYTES:
+            raise ValueError(f"key {kid} is not a 32-byte Ed25519 public key")
+        if key_id(public_key) != kid:
+            raise ValueError(f"key {kid} does not match its public key (kid {key_id(public_key)})")
+        keys.append(PublicKey(kid=kid, public_key=public_key))
     return keys
