@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wikiengine.attribution import OPERATOR_ID, parse_signed_at
+from wikiengine.keyring import KEYRING_ID
 from wikiengine.signing import PublicKey, b64url_decode, key_id, signed_message
 from wikiengine.text import normalise_text, sha256_hex
 
@@ -258,12 +259,17 @@ class Verifier:
         Once a key is pinned or trusted, a later self-published key is a stranger's.
         """
         data = payload["data"]
-        if self.keys or data.get("new_kid") != payload["kid"]:
+        if (
+            self.keys
+            or payload["aggregate_id"] != str(KEYRING_ID)
+            or data.get("new_kid") != payload["kid"]
+        ):
             return None
         try:
-            return PublicKey.from_b64(payload["kid"], data["public_key"])
+            key = PublicKey.from_b64(payload["kid"], data["public_key"])
         except (KeyError, ValueError, TypeError):
             return None
+        return key if key_id(key.public_key) == key.kid else None
 
     def _check_chain(self, line: Mapping[str, Any], payload: dict[str, Any], digest: str) -> None:
         aggregate = payload["aggregate_id"]
