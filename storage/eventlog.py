@@ -6,34 +6,62 @@ that would stop an audit halfway.
 """
 
 import json
+import zlib
 from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.compressor import ZlibCompressor
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
 from wikiengine.application import Wiki
-from wikiengine.export import DamagedRecord, StoredRecord, export_lines
+from wikiengine.export import (
+    DamagedRecord,
+    StoredRecord,
+    damaged_line,
+    export_line,
+    export_lines,
+)
 
 BATCH = 1000
+
+
+# A stored row as read: (position, originator id as text, version, state bytes).
+Row = tuple[int, str, Any, Any]
 
 
 def stored_records(
     wiki: Wiki, *, until: int | None = None, batch: int = BATCH
 ) -> Iterator[StoredRecord | DamagedRecord]:
     """Every stored event in log order (up to position `until`), decoded or marked damaged."""
+    for row in stored_rows(wiki, until=until, batch=batch):
+        yield decode_row(row)
+
+
+def stored_rows(wiki: Wiki, *, until: int | None = None, batch: int = BATCH) -> Iterator[Row]:
+    """The raw rows in log order, undecoded (decoding can then happen in other processes)."""
+    if not isinstance(wiki.mapper.compressor, ZlibCompressor):
+        raise TypeError("the wiki's events are expected to be zlib-compressed")
     after = 0
     while True:
         rows = _select_rows(wiki, after, batch)
-        for position, originator_id, version, state in rows:
-            if until is not None and position > until:
+        for row in rows:
+            if until is not None and row[0] > until:
                 return
-            yield _decode(position, originator_id, version, state, wiki)
+            yield row
         if len(rows) < batch:
             return
         after = rows[-1][0]
+
+
+def line_from_row(row: Row) -> dict[str, Any]:
+    """The verifiable line for a stored row, text unredacted (the live check reads all)."""
+    record = decode_row(row)
+    if isinstance(record, DamagedRecord):
+        return damaged_line(record)
+    return export_line(record, suppressed=set())
 
 
 def last_position(wiki: Wiki) -> int:
@@ -81,9 +109,9 @@ def _select_rows(wiki: Wiki, after: int, limit: int) -> list[tuple[int, str, Any
     raise TypeError(f"cannot read raw events from {type(recorder).__name__}")
 
 
-def _decode(
-    position: int, originator_id: str, version: Any, state: Any, wiki: Wiki
-) -> StoredRecord | DamagedRecord:
+def decode_row(row: Row) -> StoredRecord | DamagedRecord:
+    """Decode one row; anything wrong with it makes a `DamagedRecord`, never an exception."""
+    position, originator_id, version, state = row
     try:
         aggregate_id = str(UUID(originator_id))
     except ValueError:
@@ -95,8 +123,7 @@ def _decode(
             position, aggregate_id, version, f"state is {type(state).__name__}, not bytes"
         )
     try:
-        raw = bytes(state)
-        raw = wiki.mapper.compressor.decompress(raw) if wiki.mapper.compressor else raw
+        raw = zlib.decompress(bytes(state))
         # Plain JSON, not the mapper's transcoder: a line carries the stored JSON as it is,
         # and the transcoder would turn a tagged value ({"_type_": "uuid_hex", ...}) into a
         # Python object that no export line can hold.

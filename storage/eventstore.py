@@ -53,7 +53,10 @@ def eventstore_env(database_url: str) -> dict[str, str]:
             "POSTGRES_PASSWORD": unquote(url.password or ""),
             "POSTGRES_CONNECT_TIMEOUT": "10",
             "POSTGRES_LOCK_TIMEOUT": "10",
-            "POSTGRES_PRE_PING": "y",
+            # No pre-ping round trip per checkout: eventsourcing retries a statement that
+            # fails on a dropped connection, and a retried save that had in fact landed
+            # comes back as a conflict, which every command already handles.
+            "POSTGRES_PRE_PING": "n",
         }
         if "schema" in options:
             if not _IDENTIFIER.match(options["schema"]):

@@ -731,9 +731,9 @@ def drains(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     counted: list[int] = []
     original = verify._drain
 
-    def counting(verifier: verify.Verifier, chunk: Any, seals: Any) -> None:
-        counted.append(len(chunk))
-        original(verifier, chunk, seals)
+    def counting(verifier: verify.Verifier, results: Any) -> None:
+        counted.append(len(results.result()))
+        original(verifier, results)
 
     monkeypatch.setattr(verify, "_drain", counting)
     yield counted

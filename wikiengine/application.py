@@ -14,7 +14,12 @@ from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application, EventSourcedLog
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    EventSourcedLog,
+    LRUCache,
+)
 from eventsourcing.persistence import RecordConflictError
 from eventsourcing.utils import Environment
 
@@ -57,6 +62,7 @@ from wikiengine.titles import normalise_title, slug_for, slug_id
 MAX_BODY_BYTES = 1_000_000
 MAX_NAME_LENGTH = 120
 SAVE_ATTEMPTS = 8
+SLUG_CACHE_SIZE = 10_000
 
 # Who gives a command: an author id, the CLI operator, or nobody (anonymous).
 By = UUID | Actor | None
@@ -117,6 +123,8 @@ class Wiki(Application[UUID]):
         self.page_log: EventSourcedLog[PageLogged] = EventSourcedLog(
             self.events, PAGE_LOG_ID, PageLogged
         )
+        # slug -> page id, remembered to spare a store query per lookup; checked on use.
+        self._slug_targets: LRUCache[str, UUID] = LRUCache(maxsize=SLUG_CACHE_SIZE)
 
     def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
         # Configuration comes from `wikiengine.config` only: stray process variables such
@@ -614,9 +622,19 @@ class Wiki(Application[UUID]):
     def page_by_title(self, title: str) -> Page:
         """The page a title names, following a redirect left by a rename."""
         slug = slug_for(title)
-        claim = self._get_or_none(Slug, slug_id(slug))
+        try:
+            page = self.page(self._slug_targets.get(slug))
+        except (KeyError, AggregateNotFoundError):
+            pass
+        else:
+            # A slug is only ever reassigned away from a page that no longer carries it,
+            # so a page whose current slug this is proves the remembered mapping current.
+            if page.slug == slug:
+                return page
+        claim = self._get_or_none(Slug, slug_id(slug), copy=False)
         if claim is None:
             raise PageNotFound(normalise_title(title))
+        self._slug_targets.put(slug, claim.page_uuid)
         return self.page(claim.page_uuid)
 
     def page_ids(self) -> Iterator[UUID]:
@@ -642,26 +660,35 @@ class Wiki(Application[UUID]):
         return events[0]
 
     def _get(
-        self, cls: type[TAggregate], aggregate_id: UUID, version: int | None = None
+        self,
+        cls: type[TAggregate],
+        aggregate_id: UUID,
+        version: int | None = None,
+        *,
+        copy: bool = True,
     ) -> TAggregate:
-        aggregate: object = self.repository.get(aggregate_id, version=version)
+        """The aggregate, brought up to date. `copy=False` shares the cached object: only
+        for reading, never for triggering events on it."""
+        aggregate: object = self.repository.get(
+            aggregate_id, version=version, deepcopy_from_cache=copy
+        )
         if not isinstance(aggregate, cls):
             raise AggregateNotFoundError(aggregate_id)
         return aggregate
 
-    def _get_or_none(self, cls: type[TAggregate], aggregate_id: UUID) -> TAggregate | None:
+    def _get_or_none(
+        self, cls: type[TAggregate], aggregate_id: UUID, *, copy: bool = True
+    ) -> TAggregate | None:
         try:
-            return self._get(cls, aggregate_id)
+            return self._get(cls, aggregate_id, copy=copy)
         except AggregateNotFoundError:
             return None
 
     def _author_or_none(self, by: By) -> Author | None:
+        """The caller's current author state, for permission checks (read only)."""
         if by is None or isinstance(by, Actor):
             return None
-        try:
-            return self.author(by)
-        except AuthorNotFound:
-            return None
+        return self._get_or_none(Author, by, copy=False)
 
     @staticmethod
     def _actor_of(author: Author) -> Actor:

@@ -17,16 +17,21 @@ from typing import Any, TextIO
 from tqdm import tqdm
 
 from storage.accounts import AccountStore
-from storage.eventlog import export_log, last_position, stored_records
+from storage.eventlog import export_log, last_position, line_from_row, stored_rows
 from storage.eventstore import open_wiki, open_wiki_for_audit
 from wikiengine.application import Wiki
 from wikiengine.config import Settings, load_settings
 from wikiengine.demo import load_demo
 from wikiengine.errors import WikiError
-from wikiengine.export import DamagedRecord, damaged_line, export_line
 from wikiengine.keyring import keys_document
 from wikiengine.signing import PublicKey
-from wikiengine.verify import Report, load_keys, published_keys_in, verify_lines
+from wikiengine.verify import (
+    Report,
+    line_from_export,
+    load_keys,
+    published_keys_in,
+    verify_lines,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -239,20 +244,11 @@ def _verify_store(wiki: Wiki, jobs: int | None) -> Report:
     """The live store, trusting the key this server signs with (and its rotations).
 
     Every text is checked against its digest, suppressed or not: only the public export
-    redacts.
+    redacts. Worker processes decode the rows they check.
     """
     until = last_position(wiki)
-
-    def lines() -> Iterator[dict[str, Any]]:
-        for record in stored_records(wiki, until=until):
-            if isinstance(record, DamagedRecord):
-                yield damaged_line(record)
-            else:
-                yield export_line(record, suppressed=set())
-
-    return verify_lines(
-        _progress(lines(), until, "verifying"), [wiki.signer.public], _candidate_keys(wiki), jobs
-    )
+    rows = _progress(stored_rows(wiki, until=until), until, "verifying")
+    return verify_lines(rows, [wiki.signer.public], _candidate_keys(wiki), jobs, line_from_row)
 
 
 def _candidate_keys(wiki: Wiki) -> list[PublicKey]:
@@ -266,24 +262,16 @@ def _candidate_keys(wiki: Wiki) -> list[PublicKey]:
 
 
 def _verify_export(export: Path, trusted: list[PublicKey], jobs: int | None) -> Report:
-    def lines() -> Iterator[dict[str, Any]]:
+    def numbered_lines() -> Iterator[tuple[int, bytes]]:
         with export.open("rb") as file:
             for number, raw in enumerate(file, start=1):
                 if raw.strip():
-                    yield _parse_line(number, raw)
+                    yield number, raw
 
-    return verify_lines(lines(), trusted, published_keys_in(lines()), jobs)
-
-
-def _parse_line(number: int, raw: bytes) -> dict[str, Any]:
-    """One export line, or a `damaged` stand-in saying why it cannot be read."""
-    try:
-        line = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
-        return {"position": None, "damaged": f"line {number} is not JSON ({error})"[:300]}
-    if not isinstance(line, dict):
-        return {"position": None, "damaged": f"line {number} is not a JSON object"}
-    return line
+    # Only lines that may publish a key need reading twice.
+    key_lines = (line_from_export(item) for item in numbered_lines() if b"key.published" in item[1])
+    candidates = published_keys_in(key_lines)
+    return verify_lines(numbered_lines(), trusted, candidates, jobs, line_from_export)
 
 
 def _print_report(report: Report, *, as_json: bool) -> None:

@@ -8,6 +8,7 @@ that links events into per-aggregate hash chains is the SHA-256 of that same mes
 import base64
 import functools
 import hashlib
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 DOMAIN_TAG = b"innovationswiki-event-v1"
+MAX_SAFE_INTEGER = 2**53 - 1  # beyond this RFC 8785 (and JavaScript) cannot be exact
 ALGORITHM = "Ed25519"
 
 
@@ -35,7 +37,48 @@ def b64url_decode(text: str) -> bytes:
 
 def signed_message(payload: dict[str, Any]) -> bytes:
     """The exact bytes that are signed and hashed for `payload`."""
-    return DOMAIN_TAG + b"\x00" + rfc8785.dumps(payload)
+    return DOMAIN_TAG + b"\x00" + canonical_json(payload)
+
+
+def canonical_json(value: Any) -> bytes:
+    """RFC 8785 canonical JSON of `value`.
+
+    `rfc8785` is the definition. For plain values (text, bools, null, integers within
+    +-2**53, lists, objects with ASCII keys) the standard library's sorted, compact JSON
+    is the same byte string and several times faster, which matters because a verifier
+    does this for every event; any other value, and text that is not valid Unicode, goes
+    to `rfc8785` itself. `tests/test_signing.py` compares the two on generated payloads.
+    """
+    if _is_plain(value):
+        try:
+            return json.dumps(
+                value, ensure_ascii=False, sort_keys=True, separators=(",", ":")
+            ).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: let rfc8785 refuse it properly
+            pass
+    return rfc8785.dumps(value)
+
+
+def _is_plain(value: Any) -> bool:
+    # A loop, not recursion: this runs for every event a verifier reads.
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is int:
+            if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                return False
+        elif kind is dict:
+            if not all(type(key) is str and key.isascii() for key in item):
+                return False
+            pending.extend(item.values())
+        elif kind is list:
+            pending.extend(item)
+        else:
+            return False
+    return True
 
 
 def payload_digest(payload: dict[str, Any]) -> str:

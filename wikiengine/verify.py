@@ -11,9 +11,10 @@ administrative act by someone who was not an administrator, a damaged line.
 import collections
 import hashlib
 import itertools
+import json
 import multiprocessing
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,6 +72,25 @@ class Seal:
     key: bytes | None  # the public key `valid` was checked against
     valid: bool | None
     error: str = ""
+    body_verdict: str | None = None  # a worker's judge_body() of the line's text; "" if fine
+
+
+BODY_PROBLEMS = {
+    "malformed": "body is not text",
+    "body_hash": "the text does not match its signed SHA-256",
+    "body_not_normalised": "the text is not LF/NFC normalised",
+}
+
+
+def judge_body(body: Any, expected: Any) -> str | None:
+    """The problem kind with a revision's text, or None when it matches its signed digest."""
+    if not isinstance(body, str):
+        return "malformed"
+    if sha256_hex(body) != expected:
+        return "body_hash"
+    if normalise_text(body) != body:
+        return "body_not_normalised"
+    return None
 
 
 def seal_of(payload: dict[str, Any], signature: Any, keys: Mapping[str, PublicKey]) -> Seal:
@@ -186,7 +206,7 @@ class Verifier:
             return
         signature_ok = self._check_signature(line, payload, seal)
         self._check_chain(line, payload, seal.digest)
-        self._check_body(line, payload)
+        self._check_body(line, payload, seal.body_verdict if precomputed else None)
         if signature_ok:
             # Only authentic, authorised events may change who is allowed to do what: a
             # forged role grant must not make its subject an administrator from then on.
@@ -294,18 +314,19 @@ class Verifier:
         if previous is None or version > previous.version:
             self._chains[aggregate] = _Chain(version, digest, str(payload["signed_at"]))
 
-    def _check_body(self, line: Mapping[str, Any], payload: dict[str, Any]) -> None:
+    def _check_body(
+        self, line: Mapping[str, Any], payload: dict[str, Any], body_verdict: str | None
+    ) -> None:
         if payload["type"] not in BODY_TYPES:
             return
         expected = payload["data"].get("body_sha256")
         if "body" in line:
-            body = line["body"]
-            if not isinstance(body, str):
-                self.problem(line, "malformed", "body is not text")
-            elif sha256_hex(body) != expected:
-                self.problem(line, "body_hash", "the text does not match its signed SHA-256")
-            elif normalise_text(body) != body:
-                self.problem(line, "body_not_normalised", "the text is not LF/NFC normalised")
+            # A worker's verdict is "" for a sound text; None means no worker judged it.
+            verdict = body_verdict
+            if verdict is None:
+                verdict = judge_body(line["body"], expected)
+            if verdict:
+                self.problem(line, verdict, BODY_PROBLEMS[verdict])
         elif "redacted_body_sha256" in line:
             if line["redacted_body_sha256"] != expected:
                 self.problem(line, "body_hash", "the redacted digest differs from the signed one")
@@ -466,68 +487,93 @@ CHUNK = 500
 
 
 def verify_lines(
-    lines: Iterable[Mapping[str, Any]],
+    items: Iterable[Any],
     trusted_keys: Iterable[PublicKey],
     candidate_keys: Iterable[PublicKey] = (),
     jobs: int | None = None,
+    reader: Callable[[Any], dict[str, Any]] | None = None,
 ) -> Report:
-    """Verify `lines` (in log order); seals are computed by `jobs` worker processes.
+    """Verify a log in order: `items` are its lines, or raw items `reader` turns into lines.
 
-    `candidate_keys` are keys the log itself publishes (found by a first pass); workers
-    check signatures against them too, and the verifier decides in log order whether a
-    key was trusted when it signed. Small logs are checked in this process.
+    With `jobs` > 1 and a long log, worker processes run `reader` and compute each line's
+    seal (canonical form, digest, signature) and body verdict, so this process keeps only
+    the checks that need log order. `reader` must then be a module-level function.
+    `candidate_keys` are keys the log itself publishes; workers check signatures with them,
+    and the verifier still decides in log order whether a key was trusted when it signed.
     """
     trusted = list(trusted_keys)
     keys = {key.kid: key for key in [*candidate_keys, *trusted]}
     verifier = Verifier(trusted)
+    read = reader or _as_line
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
-    iterator = iter(lines)
+    iterator = iter(items)
     first = list(itertools.islice(iterator, PARALLEL_THRESHOLD))
     if workers < 2 or len(first) < PARALLEL_THRESHOLD:
-        for line in itertools.chain(first, iterator):
-            verifier.check(line)
+        for item in itertools.chain(first, iterator):
+            verifier.check(read(item))
         return verifier.finish()
     chunks = _chunks(itertools.chain(first, iterator), CHUNK)
     context = multiprocessing.get_context("spawn")  # never fork a process holding DB pools
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        pending: collections.deque[tuple[list[Mapping[str, Any]], Future[list[Seal | None]]]] = (
+        pending: collections.deque[Future[list[tuple[dict[str, Any], Seal | None]]]] = (
             collections.deque()
         )
         for chunk in chunks:
-            pending.append((chunk, pool.submit(_seal_chunk, _sealable(chunk), keys)))
+            pending.append(pool.submit(_seal_chunk, chunk, read, keys))
             if len(pending) > 2 * workers:
-                _drain(verifier, *pending.popleft())
+                _drain(verifier, pending.popleft())
         while pending:
-            _drain(verifier, *pending.popleft())
+            _drain(verifier, pending.popleft())
     return verifier.finish()
 
 
-def _chunks(lines: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[Mapping[str, Any]]]:
-    iterator = iter(lines)
+def _as_line(item: Any) -> dict[str, Any]:
+    return dict(item)
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(items)
     while chunk := list(itertools.islice(iterator, size)):
         yield chunk
 
 
-def _sealable(chunk: list[Mapping[str, Any]]) -> list[tuple[Any, Any]]:
-    return [(line.get("payload"), line.get("signature")) for line in chunk]
-
-
-def _seal_chunk(items: list[tuple[Any, Any]], keys: dict[str, PublicKey]) -> list[Seal | None]:
-    seals: list[Seal | None] = []
-    for payload, signature in items:
-        if not isinstance(payload, dict):
-            seals.append(None)
+def _seal_chunk(
+    items: list[Any], read: Callable[[Any], dict[str, Any]], keys: dict[str, PublicKey]
+) -> list[tuple[dict[str, Any], Seal | None]]:
+    """In a worker: read each item and seal it; the text goes back only as its verdict."""
+    results: list[tuple[dict[str, Any], Seal | None]] = []
+    for item in items:
+        line = read(item)
+        payload = line.get("payload")
+        if "damaged" in line or not isinstance(payload, dict):
+            results.append((line, None))
             continue
-        seal = seal_of(payload, signature, keys)
-        seals.append(Seal(seal.digest, b"", seal.key, seal.valid, seal.error))
-    return seals
+        seal = seal_of(payload, line.get("signature"), keys)
+        verdict = None
+        if "body" in line:
+            data = payload.get("data")
+            expected = data.get("body_sha256") if isinstance(data, dict) else None
+            verdict = judge_body(line["body"], expected) or ""
+            line["body"] = None  # judged here: no need to send the text back
+        results.append((line, Seal(seal.digest, b"", seal.key, seal.valid, seal.error, verdict)))
+    return results
 
 
-def _drain(
-    verifier: Verifier, chunk: list[Mapping[str, Any]], seals: "Future[list[Seal | None]]"
-) -> None:
-    for line, seal in zip(chunk, seals.result(), strict=True):
+def _drain(verifier: Verifier, results: "Future[list[tuple[dict[str, Any], Seal | None]]]") -> None:
+    for line, seal in results.result():
         verifier.check(line, seal)
+
+
+def line_from_export(numbered: tuple[int, bytes]) -> dict[str, Any]:
+    """One export line (numbered from 1), or a `damaged` stand-in saying why it is unreadable."""
+    number, raw = numbered
+    try:
+        line = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        return {"position": None, "damaged": f"line {number} is not JSON ({error})"[:300]}
+    if not isinstance(line, dict):
+        return {"position": None, "damaged": f"line {number} is not a JSON object"}
+    return line
 
 
 def published_keys_in(lines: Iterable[Mapping[str, Any]]) -> list[PublicKey]:
