@@ -10,15 +10,15 @@ import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
 from tqdm import tqdm
 
 from storage.accounts import AccountStore
-from storage.eventlog import export_log, last_position, line_from_row, stored_rows
+from storage.eventlog import export_log, last_position, stored_rows
 from storage.eventstore import open_wiki, open_wiki_for_audit
+from storage.rows import line_from_row
 from wikiengine.application import Wiki
 from wikiengine.config import Settings, load_settings
 from wikiengine.demo import load_demo
@@ -143,27 +143,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-@contextmanager
-def _wiki(settings: Settings) -> Iterator[Wiki]:
-    wiki = open_wiki(settings)
-    try:
-        yield wiki
-    finally:
-        wiki.close()
-
-
-@contextmanager
-def _audited_wiki(settings: Settings) -> Iterator[Wiki]:
-    wiki = open_wiki_for_audit(settings)
-    try:
-        yield wiki
-    finally:
-        wiki.close()
-
-
 def _admin_create(args: argparse.Namespace, settings: Settings) -> int:
     password = os.environ.get("WIKI_ADMIN_PASSWORD") or _prompt_password()
-    with _wiki(settings) as wiki:
+    with open_wiki(settings) as wiki:
         accounts = AccountStore(wiki)
         # Check first: the signed events that make an administrator can never be undone.
         accounts.check_new(args.email, password)
@@ -183,7 +165,7 @@ def _prompt_password() -> str:
 
 
 def _token_create(args: argparse.Namespace, settings: Settings) -> int:
-    with _wiki(settings) as wiki:
+    with open_wiki(settings) as wiki:
         accounts = AccountStore(wiki)
         account = accounts.by_email(args.email)
         if account is None:
@@ -194,7 +176,7 @@ def _token_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
-    with _audited_wiki(settings) as wiki:
+    with open_wiki_for_audit(settings) as wiki:
         total = last_position(wiki)
         if args.file == "-":
             _write_lines(export_log(wiki), sys.stdout, total, "exporting")
@@ -234,7 +216,7 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 2
     else:
-        with _audited_wiki(settings) as wiki:
+        with open_wiki_for_audit(settings) as wiki:
             report = _verify_store(wiki, args.jobs)
     _print_report(report, as_json=args.json)
     return 0 if report.ok else 1
@@ -290,7 +272,7 @@ def _print_report(report: Report, *, as_json: bool) -> None:
 
 
 def _keys_show(_args: argparse.Namespace, settings: Settings) -> int:
-    with _wiki(settings) as wiki:
+    with open_wiki(settings) as wiki:
         document = keys_document(wiki.published_keys())
     print(json.dumps(document, indent=2))
     return 0
