@@ -11,6 +11,10 @@ import psycopg
 from eventsourcing.persistence import PersistenceError
 from psycopg.sql import SQL, Identifier
 
+from storage.locks import AdvisoryLock, FileLock, ProjectorLock
+from storage.projector import Projector
+from storage.readmodel import read_model_for
+from storage.subscriptions import RECORDER_TOPICS
 from wikiengine.application import Wiki
 from wikiengine.config import Settings
 from wikiengine.errors import WikiError
@@ -41,6 +45,7 @@ def eventstore_env(database_url: str) -> dict[str, str]:
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": path,
             "SQLITE_LOCK_TIMEOUT": "30",
+            "APPLICATION_RECORDER_TOPIC": RECORDER_TOPICS["eventsourcing.sqlite"],
         }
     if url.scheme in {"postgresql", "postgres"}:
         options = {key: values[-1] for key, values in parse_qs(url.query).items()}
@@ -57,6 +62,7 @@ def eventstore_env(database_url: str) -> dict[str, str]:
             # fails on a dropped connection, and a retried save that had in fact landed
             # comes back as a conflict, which every command already handles.
             "POSTGRES_PRE_PING": "n",
+            "APPLICATION_RECORDER_TOPIC": RECORDER_TOPICS["eventsourcing.postgres"],
         }
         if "schema" in options:
             if not _IDENTIFIER.match(options["schema"]):
@@ -103,6 +109,24 @@ def open_wiki(settings: Settings) -> Wiki:
     with _startup_lock(env):
         wiki = Wiki(env, signer)
         return _publish_key(wiki, key_file, signer)
+
+
+def open_projector(settings: Settings, wiki: Wiki) -> Projector:
+    """The projector of the read model in `wiki`'s store (views created if missing).
+
+    It does nothing until started (`start`) or asked to catch up (`catch_up`).
+    """
+    env = eventstore_env(settings.database_url)
+    with _startup_lock(env):
+        read_model = read_model_for(wiki)
+    return Projector(wiki, read_model, projector_lock(env))
+
+
+def projector_lock(env: dict[str, str]) -> ProjectorLock:
+    """One projector per SQLite file (a lock file beside it) or per PostgreSQL database."""
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
+        return AdvisoryLock(lambda: _connect(env), env.get("POSTGRES_SCHEMA", "public"))
+    return FileLock(Path(env["SQLITE_DBNAME"] + ".projector.lock"))
 
 
 def _publish_key(wiki: Wiki, key_file: Path, signer: Signer) -> Wiki:

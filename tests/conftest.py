@@ -17,7 +17,9 @@ from argon2.profiles import CHEAPEST
 from psycopg.sql import SQL, Identifier
 
 from storage.accounts import AccountStore
-from storage.eventstore import open_wiki
+from storage.eventstore import open_projector, open_wiki
+from storage.projector import Projector
+from storage.queries import WikiReader
 from wikiengine.application import Wiki
 from wikiengine.config import Settings, load_settings
 
@@ -100,3 +102,17 @@ def editor(wiki: Wiki, admin: uuid.UUID) -> uuid.UUID:
     author_id = wiki.register_author("Bo Østergaard")
     wiki.verify_author(admin, author_id)
     return author_id
+
+
+@pytest.fixture
+def projector(settings: Settings, wiki: Wiki) -> Iterator[Projector]:
+    """The read model's projector on the store under test (not started: call catch_up)."""
+    running = open_projector(settings, wiki)
+    yield running
+    running.stop()
+    running.read_model.close()
+
+
+@pytest.fixture
+def reader(projector: Projector, wiki: Wiki) -> WikiReader:
+    return WikiReader(projector.read_model, wiki)

@@ -25,7 +25,8 @@ from web.headers import SECURITY_HEADERS
 from wikiengine.application import Wiki
 from wikiengine.demo import DEMO_AUTHOR, load_demo
 from wikiengine.keyring import keys_document
-from wikiengine.markup import WIKI_LINK_PATTERN, split_front_matter
+from wikiengine.kinds import RELATIONS, read_page
+from wikiengine.markup import WIKI_LINK_PATTERN
 from wikiengine.verify import verify_lines
 
 CASE = """---
@@ -326,11 +327,13 @@ def test_demo_loads_once_with_every_kind_and_links_that_resolve(wiki: Wiki) -> N
     titles = {page.title for page in pages}
     kinds: dict[str, int] = {}
     for page in pages:
-        fields, body = split_front_matter(page.body)
-        kinds[fields.get("kind", "article")] = kinds.get(fields.get("kind", "article"), 0) + 1
-        targets = [m.group("wl_target").strip() for m in re.finditer(WIKI_LINK_PATTERN, body)]
-        for relation in ("cases", "recommendations", "network"):
-            targets += fields.get(relation, [])
+        content = read_page(page.body)
+        kinds[content.kind] = kinds.get(content.kind, 0) + 1
+        targets = [
+            m.group("wl_target").strip() for m in re.finditer(WIKI_LINK_PATTERN, content.body)
+        ]
+        for relation in RELATIONS:
+            targets += content.relations[relation]
         assert set(targets) <= titles, (page.title, set(targets) - titles)
         assert page.last_payload["author"]["name"] == DEMO_AUTHOR
     assert "Forside" in titles

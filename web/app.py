@@ -13,7 +13,8 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from storage.eventstore import open_wiki
+from storage.eventstore import open_projector, open_wiki
+from storage.projector import Projector
 from web import api, views
 from web.errors import EXCEPTION_HANDLERS
 from web.headers import SecurityHeadersMiddleware
@@ -39,14 +40,23 @@ ROUTES = [
 ]
 
 
-def create_app(wiki: Wiki) -> Starlette:
-    """The web application over `wiki`; it closes the wiki when the server shuts down."""
+def create_app(wiki: Wiki, projector: Projector | None = None) -> Starlette:
+    """The web application over `wiki`; it closes the wiki when the server shuts down.
+
+    With a `projector`, the server also keeps the read model up to date while it runs
+    (when several workers run, the projector lock lets one of them do it).
+    """
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        if projector is not None:
+            projector.start()
         try:
             yield
         finally:
+            if projector is not None:
+                projector.stop()
+                projector.read_model.close()
             wiki.close()
 
     app = Starlette(
@@ -61,4 +71,6 @@ def create_app(wiki: Wiki) -> Starlette:
 
 def app_from_environment() -> Starlette:
     """Factory for `uvicorn --factory` (one wiki per worker process), configured by `WIKI_*`."""
-    return create_app(open_wiki(load_settings()))
+    settings = load_settings()
+    wiki = open_wiki(settings)
+    return create_app(wiki, open_projector(settings, wiki))

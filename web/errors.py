@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from web.templating import templates
-from wikiengine.errors import PageNotFound, WikiError
+from wikiengine.errors import InvalidFrontMatter, PageNotFound, WikiError
 
 STATUS_BY_CODE = {
     "not_authenticated": 401,
@@ -73,7 +73,11 @@ def error_response(
 
 def wiki_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, WikiError)
-    details = {"title": exc.title} if isinstance(exc, PageNotFound) else None
+    details: dict[str, Any] | None = None
+    if isinstance(exc, PageNotFound):
+        details = {"title": exc.title}
+    elif isinstance(exc, InvalidFrontMatter):
+        details = {"field": exc.field, "line": exc.line}
     status = STATUS_BY_CODE.get(exc.code, 400)
     return error_response(request, status, exc.code, str(exc), details)
 

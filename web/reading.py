@@ -14,12 +14,10 @@ from starlette.requests import Request
 
 from wikiengine.application import Wiki
 from wikiengine.errors import InvalidTitle, PageNotFound
-from wikiengine.markup import render, split_front_matter
+from wikiengine.kinds import read_page
+from wikiengine.markup import render
 from wikiengine.pages import Page
 from wikiengine.signed import SignedBodyEvent, SignedEvent
-
-KINDS = ("article", "case", "recommendation", "network")
-DEFAULT_KIND = "article"
 
 
 def wiki_of(request: Request) -> Wiki:
@@ -50,7 +48,7 @@ class CurrentPage:
 
     @property
     def html(self) -> str:
-        return render(self.text)
+        return render(self.text).html
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -92,17 +90,16 @@ def find_page(wiki: Wiki, title: str) -> Page:
 
 
 def current_page(page: Page) -> CurrentPage:
-    fields, text = split_front_matter(page.body)
-    kind = fields.pop("kind", DEFAULT_KIND)
+    content = read_page(page.body)
     last = page.last_payload
     return CurrentPage(
         title=page.title,
         slug=page.slug,
-        kind=kind if kind in KINDS else DEFAULT_KIND,
+        kind=content.kind,
         version=page.version,
         body=page.body,
-        text=text,
-        fields=fields,
+        text=content.body,
+        fields=content.fields,
         updated_at=last["signed_at"],
         updated_by=Author(id=last["author"]["id"], name=last["author"]["name"]),
     )

@@ -46,6 +46,7 @@ from wikiengine.errors import (
 )
 from wikiengine.keyring import EVENT_TYPES as KEY_EVENT_TYPES
 from wikiengine.keyring import KEYRING_ID, Keyring
+from wikiengine.kinds import check_page
 from wikiengine.merge import merge_texts
 from wikiengine.pages import EVENT_TYPES as PAGE_EVENT_TYPES
 from wikiengine.pages import PAGE_LOG_ID, Page, PageLogged, Slug
@@ -390,6 +391,7 @@ class Wiki(Application[UUID]):
 
     def _create_page(self, by: By, title: str, text: str, summary: str) -> SaveResult:
         actor = self._actor_of(require_editor(self._author_or_none(by)))
+        check_page(text)
         page_id = uuid4()
         slug = slug_for(title)
         page = self._start(
@@ -447,6 +449,7 @@ class Wiki(Application[UUID]):
                 raise EditConflict(page.title, base_version or 0, page.version, result.text)
             text, merged = result.text, True
             summary = f"{summary} (3-way merge of version {base_version} with {page.version})"
+        check_page(text)  # the text to be saved: after a merge, the merged text
         if text == page.body:
             return SaveResult(page.title, page.version, merged, changed=False, notification_id=None)
         data = {

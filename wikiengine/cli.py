@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from storage.accounts import AccountStore
 from storage.eventlog import export_log, last_position, stored_rows
-from storage.eventstore import open_wiki, open_wiki_for_audit
+from storage.eventstore import open_projector, open_wiki, open_wiki_for_audit
 from storage.rows import line_from_row
 from wikiengine.application import Wiki
 from wikiengine.config import Settings, load_settings
@@ -32,6 +32,8 @@ from wikiengine.verify import (
     published_keys_in,
     verify_lines,
 )
+
+VIEWS = ("sql",)  # the read models `rebuild` knows
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -104,6 +106,16 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
     verify.set_defaults(run=_verify)
 
+    rebuild = commands.add_parser(
+        "rebuild",
+        help="drop and rebuild read models from the event log",
+        description="Drop the named read models and rebuild them from the event log, with"
+        f" progress. Views: {', '.join(VIEWS)} (default: all). Stop the server first: a"
+        " running server projects the store and holds the projector lock.",
+    )
+    rebuild.add_argument("views", nargs="*", metavar="VIEW", help="a view to rebuild")
+    rebuild.set_defaults(run=_rebuild)
+
     keys = commands.add_parser("keys", help="signing keys").add_subparsers()
     keys_show = keys.add_parser(
         "show", help="print the public keys as JSON (the KEYS.json an auditor pins)"
@@ -129,7 +141,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         wiki.close()
         raise
     if args.workers == 1:
-        uvicorn.run(create_app(wiki), host=args.host, port=args.port)  # its lifespan closes wiki
+        app = create_app(wiki, open_projector(settings, wiki))  # its lifespan closes both
+        uvicorn.run(app, host=args.host, port=args.port)
         return 0
     # Each worker process opens its own wiki from the same WIKI_* settings.
     wiki.close()
@@ -140,6 +153,34 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         workers=args.workers,
     )
+    return 0
+
+
+def _rebuild(args: argparse.Namespace, settings: Settings) -> int:
+    unknown = sorted(set(args.views) - set(VIEWS))
+    if unknown:
+        print(
+            f"wikiengine: unknown view {', '.join(unknown)} (views: {', '.join(VIEWS)})",
+            file=sys.stderr,
+        )
+        return 2
+    with open_wiki(settings) as wiki:
+        projector = open_projector(settings, wiki)
+        try:
+            if not projector.lock.try_acquire():
+                print(
+                    "wikiengine: another process is projecting this store (a running"
+                    " server?); stop it and try again",
+                    file=sys.stderr,
+                )
+                return 1
+            projector.read_model.reset()
+            with tqdm(total=wiki.recorder.max_notification_id(), unit="event", desc="sql") as bar:
+                events = projector.catch_up(on_progress=bar.update)
+            print(f"wikiengine: rebuilt sql from {events} events", file=sys.stderr)
+        finally:
+            projector.lock.release()
+            projector.read_model.close()
     return 0
 
 

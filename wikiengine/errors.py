@@ -88,6 +88,23 @@ class InvalidInput(WikiError):
     code = "invalid"
 
 
+class InvalidFrontMatter(InvalidInput):
+    """The front matter of a page is not valid for its kind; nothing was saved.
+
+    `line` counts the whole page text from 1 (the `---` opener is line 1); `field` is
+    None for a problem that is not one field's, such as a YAML syntax error.
+    """
+
+    def __init__(self, problem: str, *, field: str | None, line: int | None) -> None:
+        where = "Front matter" if line is None else f"Front matter line {line}"
+        if field is not None:
+            where += f", field {field!r}"
+        super().__init__(f"{where}: {problem}.")
+        self.problem = problem
+        self.field = field
+        self.line = line
+
+
 class RevisionSuppressed(WikiError):
     code = "suppressed"
 

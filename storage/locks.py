@@ -1,0 +1,91 @@
+"""Who may project: one projector per store, however many web workers and nodes run.
+
+On SQLite the store is a local file, so a lock file beside it elects one process on the
+host. On PostgreSQL a session advisory lock elects one projector across all nodes; when
+its connection drops, the lock goes with it and another node takes over.
+"""
+
+import fcntl
+import os
+from pathlib import Path
+from typing import Protocol
+
+import psycopg
+
+PROJECTOR_LOCK_CLASS = 0x1A7E_0B5E  # an arbitrary, fixed advisory-lock class
+
+
+class ProjectorLock(Protocol):
+    def try_acquire(self) -> bool:
+        """Take the lock if nobody holds it; True when this process holds it."""
+
+    def release(self) -> None: ...
+
+
+class FileLock:
+    """An exclusive `flock` on a file; released when the process ends, however it ends."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def try_acquire(self) -> bool:
+        if self._fd is not None:
+            return True
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+class AdvisoryLock:
+    """A PostgreSQL session advisory lock, held on a connection of its own."""
+
+    def __init__(self, connect: "ConnectionFactory", schema: str) -> None:
+        self._connect = connect
+        self._schema = schema  # wikis in separate schemas of one database project apart
+        self._connection: psycopg.Connection[tuple[object, ...]] | None = None
+
+    def try_acquire(self) -> bool:
+        if self._connection is not None:
+            if not self._connection.closed and not self._connection.broken:
+                return True
+            self.release()
+        connection = self._connect()
+        row = connection.execute(
+            "SELECT pg_try_advisory_lock(%s, hashtext(%s))", (PROJECTOR_LOCK_CLASS, self._schema)
+        ).fetchone()
+        if row is None or not row[0]:
+            connection.close()
+            return False
+        self._connection = connection
+        return True
+
+    def holds(self) -> bool:
+        """Whether the lock's connection is still alive (a lost connection lost the lock)."""
+        if self._connection is None or self._connection.closed:
+            return False
+        try:
+            self._connection.execute("SELECT 1")
+        except psycopg.Error:
+            return False
+        return True
+
+    def release(self) -> None:
+        if self._connection is not None:
+            self._connection.close()  # closing the session releases its advisory locks
+            self._connection = None
+
+
+class ConnectionFactory(Protocol):
+    def __call__(self) -> psycopg.Connection[tuple[object, ...]]: ...

@@ -1,0 +1,154 @@
+"""The projector: keeps the SQL read model following the wiki's event log.
+
+`catch_up` applies everything recorded so far (rebuilds, tests, the CLI). `start` runs a
+supervised background thread: it waits for the projector lock, subscribes from the read
+model's position, and applies batches as they arrive; when anything fails (a dropped
+LISTEN connection, a database restart) it logs, backs off and subscribes again.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from eventsourcing.persistence import Notification
+
+from storage.locks import ProjectorLock
+from storage.projection import RENDER_INLINE_MAX
+from storage.readmodel import ReadModel
+from wikiengine.application import Wiki
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+LOCK_RETRY_SECONDS = 2.0
+FIRST_BACKOFF_SECONDS = 0.2
+MAX_BACKOFF_SECONDS = 30.0
+
+
+class Projector:
+    def __init__(self, wiki: Wiki, read_model: ReadModel, lock: ProjectorLock) -> None:
+        self.wiki = wiki
+        self.read_model = read_model
+        self.lock = lock
+        self.restarts = 0  # how often the supervisor had to start following again
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._subscription: Any = None
+        self._maybe_stale = True
+
+    # ------------------------------------------------------------------ catching up
+
+    def catch_up(self, on_progress: Callable[[int], object] | None = None) -> int:
+        """Apply every event recorded so far, then render what the catch-up left stale.
+
+        Returns how many events were read. The caller should hold the projector lock.
+        """
+        read = 0
+        while True:
+            notifications = self.wiki.recorder.select_notifications(
+                start=self.read_model.position(), limit=BATCH_SIZE, inclusive_of_start=False
+            )
+            if not notifications:
+                break
+            self._apply(notifications)
+            read += len(notifications)
+            if on_progress is not None:
+                on_progress(len(notifications))
+        self.read_model.render_stale()
+        self._maybe_stale = False
+        return read
+
+    def backlog(self) -> int:
+        """How many events the read model has yet to apply."""
+        last = self.wiki.recorder.max_notification_id() or 0
+        return max(0, last - self.read_model.position())
+
+    def _apply(self, notifications: Sequence[Notification]) -> None:
+        events = []
+        for notification in notifications:
+            try:
+                events.append((self.wiki.mapper.to_domain_event(notification), notification.id))
+            except Exception:
+                # A damaged row must not stop the wiki; `wikiengine verify` reports it.
+                log.exception(
+                    "The event at position %d cannot be decoded; the read model skips it",
+                    notification.id,
+                )
+        self.read_model.apply(events, notifications[-1].id)
+        if len(notifications) > RENDER_INLINE_MAX:
+            self._maybe_stale = True
+
+    # ------------------------------------------------------------------ following
+
+    def start(self) -> None:
+        """Follow the log in a background thread until `stop`."""
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._supervise, name="projector", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        subscription = self._subscription
+        if subscription is not None:
+            subscription.stop()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def _supervise(self) -> None:
+        delay = FIRST_BACKOFF_SECONDS
+        try:
+            while not self._stopping.is_set():
+                if not self.lock.try_acquire():
+                    self._stopping.wait(LOCK_RETRY_SECONDS)
+                    continue
+                try:
+                    self._follow()
+                    delay = FIRST_BACKOFF_SECONDS
+                except Exception:
+                    self.restarts += 1
+                    log.exception("The projector failed; following again in %.1f s", delay)
+                    self._stopping.wait(delay)
+                    delay = min(delay * 2, MAX_BACKOFF_SECONDS)
+        finally:
+            self.lock.release()
+
+    def _follow(self) -> None:
+        subscription: Any = self.wiki.recorder.subscribe(gt=self.read_model.position())
+        self._subscription = subscription
+        with subscription:
+            if self._stopping.is_set():
+                return
+            while True:
+                try:
+                    batch = subscription.next_batch(BATCH_SIZE)
+                except StopIteration:
+                    if self._stopping.is_set():
+                        return
+                    raise RuntimeError("the subscription stopped by itself") from None
+                self._apply(batch)
+                if self._maybe_stale and len(batch) < BATCH_SIZE:
+                    self.read_model.render_stale()
+                    self._maybe_stale = False
+
+    # ------------------------------------------------------------------ read your writes
+
+    def wait(self, notification_id: int | None, timeout: float = 5.0) -> None:
+        """Block until the read model includes `notification_id` (a command's result).
+
+        Works whichever process projects: it watches the read model's position.
+        Raises TimeoutError when the views have not caught up in time.
+        """
+        if notification_id is None:
+            return
+        deadline = time.monotonic() + timeout
+        pause = 0.002
+        while self.read_model.position() < notification_id:
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"The read model has not reached position {notification_id} in {timeout} s"
+                )
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)

@@ -1,0 +1,165 @@
+"""The SQL read model: an eventsourcing `TrackingRecorder` whose tables are the views.
+
+Each batch of events changes the view tables and records its position in ONE
+transaction, so every event is applied exactly once: a batch applied twice (two
+projectors, a retry) fails on the tracking row and changes nothing.
+"""
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+from eventsourcing.persistence import Tracking, TrackingRecorder
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteFactory, SQLiteTrackingRecorder
+from psycopg_pool import ConnectionPool
+
+from storage.projection import Batch, PageCache, render_pages, stale_pages
+from storage.schema import CREATE_STATEMENTS, DROP_STATEMENTS
+from storage.sql import Sql
+from wikiengine.application import Wiki
+
+TRACKING_NAME = "Wiki:sql"  # the position of the SQL views in the wiki's log
+RENDER_CHUNK = 200
+READ_POOL_SIZE = 8
+
+
+class ReadModel(TrackingRecorder):
+    """The views' tables and their position; `read()` for queries, `apply()` for events."""
+
+    postgres = False
+    pages: PageCache
+
+    def create_table(self) -> None:
+        """The tracking table (eventsourcing's), then the views' tables (ours)."""
+        super().create_table()  # type: ignore[misc]
+        with self._write() as sql:
+            for statement in CREATE_STATEMENTS:
+                sql.run(statement)
+
+    def _transaction(self, *, commit: bool) -> AbstractContextManager[Any]:
+        """A database cursor in a transaction (committed on success if `commit`)."""
+        raise NotImplementedError
+
+    @contextmanager
+    def read(self) -> Iterator[Sql]:
+        """A read-only SQL cursor on the views."""
+        with self._transaction(commit=False) as cursor:
+            yield Sql(cursor, postgres=self.postgres)
+
+    @contextmanager
+    def _write(self) -> Iterator[Sql]:
+        with self._transaction(commit=True) as cursor:
+            yield Sql(cursor, postgres=self.postgres)
+
+    def position(self) -> int:
+        """The log position of the last event the views include (0: none)."""
+        return self.max_tracking_id(TRACKING_NAME) or 0
+
+    def apply(self, events: Sequence[tuple[Any, int]], last_position: int) -> None:
+        """Apply decoded events, (event, position) in log order, up to `last_position`
+        (which may lie past the last event when trailing rows could not be decoded)."""
+        try:
+            with self._transaction(commit=True) as cursor:
+                self._insert_tracking(cursor, Tracking(TRACKING_NAME, last_position))  # type: ignore[attr-defined]
+                batch = Batch(Sql(cursor, postgres=self.postgres), self.pages)
+                for event, position in events:
+                    batch.apply(event, position)
+                batch.write()
+        except BaseException:
+            self.pages.clear()  # it may hold states the rollback undid
+            raise
+
+    def render_stale(self, on_progress: Callable[[int], None] | None = None) -> int:
+        """Render every page left stale by a catch-up; returns how many."""
+        total = 0
+        while True:
+            with self._write() as sql:
+                pages = stale_pages(sql, RENDER_CHUNK)
+                done = render_pages(sql, pages)
+            total += done
+            if on_progress is not None and done:
+                on_progress(done)
+            if len(pages) < RENDER_CHUNK:
+                return total
+
+    def stale_count(self) -> int:
+        with self.read() as sql:
+            found = sql.row("SELECT COUNT(*) FROM view_pages WHERE stale = 1")
+        return int(found[0]) if found else 0
+
+    def reset(self) -> None:
+        """Drop the views and forget their position: the next catch-up rebuilds them."""
+        with self._write() as sql:
+            for statement in DROP_STATEMENTS:
+                sql.run(statement)
+            sql.run(
+                f"DELETE FROM {self._tracking_table} WHERE application_name = ?",  # noqa: S608
+                (TRACKING_NAME,),
+            )
+            for statement in CREATE_STATEMENTS:
+                sql.run(statement)
+        self.pages.clear()
+
+    @property
+    def _tracking_table(self) -> str:
+        return "tracking"
+
+    def close(self) -> None:
+        """Release the read model's own connections (the event store's are the wiki's)."""
+
+
+class SQLiteReadModel(ReadModel, SQLiteTrackingRecorder):
+    def __init__(self, datastore: Any, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        self.pages = PageCache()
+
+    def _transaction(self, *, commit: bool) -> AbstractContextManager[Any]:
+        return self.datastore.transaction(commit=commit)
+
+
+class PostgresReadModel(ReadModel, PostgresTrackingRecorder):
+    """On PostgreSQL the views live in the event store's schema. eventsourcing names its
+    schema in every statement; the views' SQL is shared with SQLite and unqualified, so
+    they get their own small pool whose connections search that schema."""
+
+    postgres = True
+
+    def __init__(self, datastore: Any, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        self.pages = PageCache()
+        connection = {
+            key: value
+            for key, value in datastore.pool.kwargs.items()
+            if key in {"dbname", "host", "port", "user", "password"}
+        }
+        self._pool = ConnectionPool(
+            kwargs={**connection, "options": f"-c search_path={datastore.schema}"},
+            min_size=1,
+            max_size=READ_POOL_SIZE,
+            open=True,
+            name="read-model",
+        )
+
+    @contextmanager
+    def _transaction(self, *, commit: bool) -> Iterator[Any]:
+        with self._pool.connection() as connection:
+            with connection.cursor() as cursor:
+                yield cursor
+            if not commit:
+                connection.rollback()
+
+    def close(self) -> None:
+        self._pool.close()
+
+    @property
+    def _tracking_table(self) -> str:
+        return self.tracking_table_name
+
+
+def read_model_for(wiki: Wiki) -> ReadModel:
+    """The read model in the wiki's own database (tables created if missing)."""
+    factory: Any = wiki.factory
+    view_class = SQLiteReadModel if isinstance(factory, SQLiteFactory) else PostgresReadModel
+    read_model: ReadModel = factory.tracking_recorder(view_class)
+    return read_model

@@ -1,0 +1,145 @@
+"""What the read model answers with: plain, frozen records (no SQL, no HTML decisions)."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class AuthorRef:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link or typed relation between two pages, seen from one end."""
+
+    relation: str  # "link" ([[...]] in the text), "cases", "recommendations" or "network"
+    title: str  # the other page's title (as written, when it does not exist)
+    slug: str
+    kind: str | None  # the other page's kind; None when it does not exist
+    exists: bool
+
+
+@dataclass(frozen=True)
+class PageView:
+    """A page as readers see it now, or as it was (`version` < the page's latest)."""
+
+    page_id: str
+    title: str
+    slug: str
+    kind: str
+    fields: dict[str, Any]
+    body: str
+    html: str  # safe HTML, links to missing pages marked
+    toc: tuple[tuple[int, str, str], ...]  # (level, id, text)
+    version: int
+    text_version: int
+    updated_at: str
+    updated_by: AuthorRef
+    created_at: str
+    created_by: AuthorRef
+    protected: bool
+    deleted: bool
+    redirected_from: str | None = None  # the slug asked for, when it is an old title
+    links: tuple[Link, ...] = ()
+    backlinks: tuple[Link, ...] = ()
+
+
+@dataclass(frozen=True)
+class Revision:
+    version: int
+    type: str
+    title: str
+    author: AuthorRef
+    signed_at: str
+    summary: str
+    size: int  # characters of the text after this revision
+    delta: int  # characters gained (negative: lost)
+    digest: str  # SHA-256 of the text after this revision
+    text_version: int  # the revision whose text this one shows
+    merged: bool
+    deleted: bool
+    suppressed: bool
+    position: int  # in the event log
+
+
+@dataclass(frozen=True)
+class RevisionPage:
+    revisions: tuple[Revision, ...]
+    next: int | None  # pass as `before` for the next page; None at the first revision
+
+
+@dataclass(frozen=True)
+class Contributor:
+    author: AuthorRef
+    edits: int
+    first_edit: str
+    last_edit: str
+    chars_added: int
+    chars_removed: int
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """An author's edits of one page."""
+
+    title: str
+    slug: str
+    kind: str
+    edits: int
+    first_edit: str
+    last_edit: str
+    chars_added: int
+    chars_removed: int
+
+
+@dataclass(frozen=True)
+class AuthorProfile:
+    id: str
+    name: str
+    verification: str | None
+    roles: tuple[str, ...]
+    blocked: bool
+    registered_at: str
+    contributions: tuple[Contribution, ...] = field(default=())
+
+    @property
+    def verified(self) -> bool:
+        return self.verification is not None
+
+
+@dataclass(frozen=True)
+class BlamedLine:
+    text: str
+    version: int
+    author: AuthorRef
+
+
+@dataclass(frozen=True)
+class Blame:
+    version: int
+    lines: tuple[BlamedLine, ...]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry of recent changes."""
+
+    title: str  # the page's title after the change
+    slug: str  # the page's current slug
+    version: int
+    type: str
+    author: AuthorRef
+    signed_at: str
+    summary: str
+    size: int
+    delta: int
+    position: int
+
+
+@dataclass(frozen=True)
+class Redirect:
+    slug: str  # the old slug
+    title: str  # the page it now leads to
+    target_slug: str
