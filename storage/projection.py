@@ -8,6 +8,7 @@ per revision: pages are marked `stale` and rendered by `render_pages` afterwards
 """
 
 import json
+import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -20,6 +21,8 @@ from wikiengine.kinds import read_page
 from wikiengine.markup import render
 from wikiengine.pages import Page, Slug
 from wikiengine.titles import slug_for
+
+log = logging.getLogger(__name__)
 
 PAGE_CACHE_SIZE = 20_000
 RENDER_INLINE_MAX = 32  # a batch touching more pages than this leaves them to render_pages
@@ -134,8 +137,14 @@ class Batch:
 
     def apply(self, event: Any, position: int) -> None:
         handler = _HANDLERS.get(type(event))
-        if handler is not None:
+        if handler is None:
+            return
+        try:
             handler(self, event, position)
+        except LookupError:
+            # The event's page or author is missing: its first event was damaged and
+            # skipped. Its later events cannot be applied either; `verify` reports why.
+            log.exception("The event at position %d is skipped", position)
 
     def _page(self, event: Any) -> PageState:
         page_id = str(event.originator_id)

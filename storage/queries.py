@@ -8,6 +8,7 @@ are read from the event store, which keeps every text; everything else is here.
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -42,6 +43,7 @@ from wikiengine.markup import mark_missing_links, render
 from wikiengine.titles import normalise_title, slug_for
 
 MAX_LIMIT = 500
+RENDER_CACHE_SIZE = 256  # renderings of old versions (a few MB at most)
 
 _PAGE_COLUMNS = (
     "p.page_id, p.title, p.slug, p.kind, p.fields, p.body, p.html, p.toc, p.version,"
@@ -82,9 +84,12 @@ class WikiReader:
                 return _without_text(page)
             links = _outgoing_links(sql, page.page_id)
             backlinks = _backlinks(sql, page.page_id)
+        if row[18] != page.text_version:  # not rendered yet (the projector is catching up)
+            page = _with(page, **_derived(page.body))
         missing = {link.slug for link in links if link.relation == "link" and not link.exists}
-        html = page.html if row[18] == page.text_version else render(read_page(page.body).body).html
-        return _with(page, html=mark_missing_links(html, missing), links=links, backlinks=backlinks)
+        return _with(
+            page, html=mark_missing_links(page.html, missing), links=links, backlinks=backlinks
+        )
 
     def page_id(self, title: str) -> str:
         with self.read_model.read() as sql:
@@ -139,17 +144,11 @@ class WikiReader:
         if revision.suppressed or self._text_suppressed(page_id, revision.text_version):
             raise RevisionSuppressed(revision.text_version)
         body = self.wiki.page_at(UUID(page_id), revision.text_version).body
-        content = read_page(body)
-        rendering = render(content.body)
-        page = _page_view(current)
         return _with(
-            page,
+            _page_view(current),
+            **_derived(body),
             title=revision.title,
-            kind=content.kind,
-            fields=content.fields,
             body=body,
-            html=rendering.html,
-            toc=tuple((entry.level, entry.id, entry.text) for entry in rendering.toc),
             version=revision.version,
             text_version=revision.text_version,
             updated_at=revision.signed_at,
@@ -295,6 +294,21 @@ def parse_moment(moment: str | datetime) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value
+
+
+def _derived(body: str) -> dict[str, Any]:
+    """Kind, fields, HTML and contents of a text the read model has not rendered."""
+    kind, fields, html, toc = _rendered(body)
+    return {"kind": kind, "fields": json.loads(fields), "html": html, "toc": toc}
+
+
+@lru_cache(maxsize=RENDER_CACHE_SIZE)
+def _rendered(body: str) -> tuple[str, str, str, tuple[tuple[int, str, str], ...]]:
+    # Old versions never change, so their rendering is kept (as immutable values).
+    content = read_page(body)
+    rendering = render(content.body)
+    toc = tuple((entry.level, entry.id, entry.text) for entry in rendering.toc)
+    return content.kind, json.dumps(content.fields), rendering.html, toc
 
 
 def _page_id(sql: Sql, title: str) -> str:

@@ -12,6 +12,7 @@ from eventsourcing.persistence import IntegrityError
 from storage.projector import Projector
 from storage.queries import WikiReader
 from storage.schema import TABLES
+from tests.tamper import EventTable
 from wikiengine.application import Wiki
 from wikiengine.errors import PageNotFound, RevisionNotFound, RevisionSuppressed
 
@@ -468,3 +469,79 @@ def test_the_projector_recovers_from_a_failure(
     projector.wait(result.notification_id, timeout=10)
     assert projector.restarts == 1
     assert reader.page("Side").body == "tekst\n"
+
+
+# ---------------------------------------------------------------------- authors and damage
+
+
+def test_the_authors_view_follows_verification_roles_blocks_and_renames(
+    wiki: Wiki, admin: uuid.UUID, projector: Projector, reader: WikiReader
+) -> None:
+    bo = wiki.register_author("Bo")
+    projector.catch_up()
+    assert not reader.author(str(bo)).verified
+
+    wiki.verify_author(admin, bo)
+    wiki.grant_role(admin, bo, "administrator")
+    wiki.block_author(admin, bo, "Hærværk")
+    wiki.rename_author(admin, bo, "Bo Bøgh")
+    projector.catch_up()
+
+    profile = reader.author(str(bo))
+    assert (profile.name, profile.verification, profile.roles, profile.blocked) == (
+        "Bo Bøgh",
+        "admin",
+        ("administrator",),
+        True,
+    )
+    wiki.unblock_author(admin, bo, "Fejl")
+    wiki.revoke_role(admin, bo, "administrator")
+    projector.catch_up()
+    profile = reader.author(str(bo))
+    assert (profile.roles, profile.blocked) == ((), False)
+
+
+def test_a_damaged_row_is_skipped_and_the_rest_projected(
+    settings: Any,
+    wiki: Wiki,
+    editor: uuid.UUID,
+    projector: Projector,
+    reader: WikiReader,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    wiki.save_page(editor, "Før", "tekst\n")
+    wiki.save_page(editor, "Skadet", "tekst\n")
+    edit = wiki.save_page(editor, "Skadet", "rettet\n", "", 1)
+    last = wiki.save_page(editor, "Efter", "tekst\n")
+    table = EventTable(settings, wiki)
+    created = table.row(wiki.page_by_title("Skadet").id, 1)
+    table.write_raw(created.position, b"not zlib, not json")
+
+    projector.catch_up()
+
+    assert reader.page("Før").body == "tekst\n"
+    assert reader.page("Efter").body == "tekst\n"
+    assert projector.read_model.position() == last.notification_id
+    assert f"position {created.position} cannot be decoded" in caplog.text
+    # The page's later edit cannot be applied without its start: skipped, not a stall.
+    assert f"position {edit.notification_id} is skipped" in caplog.text
+
+
+def test_a_page_not_rendered_yet_is_rendered_for_the_reader(
+    wiki: Wiki, editor: uuid.UUID, projector: Projector, reader: WikiReader
+) -> None:
+    for n in range(40):  # more pages than one batch renders inline
+        wiki.save_page(editor, f"Side {n}", f"## Afsnit {n}\n\nTekst\n")
+    wiki.save_page(editor, "Sag", CASE)
+    notifications = wiki.recorder.select_notifications(start=1, limit=10_000)
+    events = [(wiki.mapper.to_domain_event(n), n.id) for n in notifications]
+    projector.read_model.apply(events, notifications[-1].id)
+    assert projector.read_model.stale_count() == 41
+
+    page = reader.page("Sag")
+    assert (page.kind, page.fields["sector"]) == ("case", "kommune")
+    assert reader.page("Side 3").toc == ((2, "h-afsnit-3", "Afsnit 3"),)
+
+    assert projector.read_model.render_stale() == 41
+    assert projector.read_model.stale_count() == 0
+    assert reader.page("Sag").html == page.html
