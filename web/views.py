@@ -13,6 +13,7 @@ from web.reading import current_page, find_page, live_pages, revisions, wiki_of
 from web.templating import templates
 from wikiengine.demo import FRONT_PAGE
 from wikiengine.errors import InvalidTitle, PageNotFound
+from wikiengine.kinds import RELATIONS
 from wikiengine.markup import page_path
 from wikiengine.pages import Page
 
@@ -37,7 +38,6 @@ FIELD_LABELS = {
     "tags": "Emneord",
 }
 SECTOR_LABELS = {"stat": "Stat", "kommune": "Kommune", "region": "Region", "other": "Andet"}
-RELATIONS = frozenset({"cases", "recommendations", "network"})
 
 EVENT_LABELS = {
     "page.created": "Oprettet",

@@ -1,5 +1,5 @@
 """The one renderer: page markdown (with `[[wiki links]]`) to safe HTML, its table of
-contents and its outgoing links; and front matter.
+contents and its outgoing links. (Front matter is `wikiengine.kinds`' business.)
 
 Rendering escapes raw HTML (mistune `escape=True`) and then cleans the result with nh3
 against an allowlist, so a mistake in a plugin cannot become a script in a reader's
@@ -9,14 +9,8 @@ a valid title stays plain text.
 Whether a link target exists is not part of the rendering: stored HTML has every wiki
 link as a plain link, and `mark_missing_links` marks the missing ones when a reader views
 the page, so creating or deleting a page never means re-rendering the pages linking to it.
-
-Front matter is YAML between `---` lines at the top of a page. `split_front_matter`
-never raises: text whose front matter is not a YAML mapping comes back unchanged with
-no fields (the editor reports the error with its line; readers just see the text).
 """
 
-import datetime
-import math
 import re
 import unicodedata
 from collections.abc import Collection, Iterable
@@ -26,7 +20,6 @@ from urllib.parse import quote
 
 import mistune
 import nh3
-import yaml
 from mistune.core import BlockState, InlineState
 from mistune.inline_parser import InlineParser
 
@@ -34,7 +27,6 @@ from wikiengine.errors import InvalidTitle
 from wikiengine.titles import normalise_title, slug_for
 
 WIKI_LINK_PATTERN = r"\[\[(?P<wl_target>[^\]\|\n]{1,200}?)(?:\|(?P<wl_label>[^\]\n]{1,200}?))?\]\]"
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -250,40 +242,3 @@ _SANITISER = nh3.Cleaner(
     link_rel=None,
     url_schemes={"http", "https", "mailto"},
 )
-
-
-# ---------------------------------------------------------------------- front matter
-
-
-def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
-    """The front matter fields (JSON-shaped) and the body after them.
-
-    Without front matter, or when it is not a YAML mapping, returns `({}, text)`.
-    """
-    match = _FRONT_MATTER.match(text)
-    if match is None:
-        return {}, text
-    try:
-        data = yaml.safe_load(match.group("yaml") or "")
-    except yaml.YAMLError:
-        return {}, text
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        return {}, text
-    return {str(key): _json_shaped(value) for key, value in data.items()}, text[match.end() :]
-
-
-def _json_shaped(value: Any) -> Any:
-    """YAML gives dates and other types; readers and the JSON API want JSON values."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)  # JSON has no NaN or infinity
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, list):
-        return [_json_shaped(item) for item in value]
-    if isinstance(value, dict):
-        return {str(key): _json_shaped(item) for key, item in value.items()}
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return str(value)
