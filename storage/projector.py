@@ -6,10 +6,12 @@ model's position, and applies batches as they arrive; when anything fails (a dro
 LISTEN connection, a database restart) it logs, backs off and subscribes again.
 """
 
+import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from eventsourcing.persistence import Notification
@@ -21,10 +23,24 @@ from wikiengine.application import Wiki
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 500
+BATCH_SIZE = 500  # live: what the subscription has fetched, at most this
+CATCH_UP_BATCH_SIZE = 5_000  # catching up: fewer, larger transactions (a page written once)
 LOCK_RETRY_SECONDS = 2.0
 FIRST_BACKOFF_SECONDS = 0.2
 MAX_BACKOFF_SECONDS = 30.0
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: a catch-up makes millions of short-lived
+    objects (states, blame lines) and no cycles, so full collections are pure cost."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class Projector:
@@ -46,18 +62,23 @@ class Projector:
         Returns how many events were read. The caller should hold the projector lock.
         """
         read = 0
-        while True:
-            notifications = self.wiki.recorder.select_notifications(
-                start=self.read_model.position(), limit=BATCH_SIZE, inclusive_of_start=False
-            )
-            if not notifications:
-                break
-            self._apply(notifications)
-            read += len(notifications)
-            if on_progress is not None:
-                on_progress(len(notifications))
-        self.read_model.render_stale()
+        with _collector_paused():
+            while True:
+                notifications = self.wiki.recorder.select_notifications(
+                    start=self.read_model.position(),
+                    limit=CATCH_UP_BATCH_SIZE,
+                    inclusive_of_start=False,
+                )
+                if not notifications:
+                    break
+                self._apply(notifications)
+                read += len(notifications)
+                if on_progress is not None:
+                    on_progress(len(notifications))
+            self.read_model.render_stale()
         self._maybe_stale = False
+        if read:
+            self.read_model.analyse()
         return read
 
     def backlog(self) -> int:

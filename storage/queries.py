@@ -388,9 +388,10 @@ def _change(row: Row) -> Change:
 
 def _outgoing_links(sql: Sql, page_id: str) -> tuple[Link, ...]:
     rows = sql.rows(
+        # One index lookup per link (a join would hash the whole slug table).
         "SELECT l.relation, l.target_slug, l.target_title, t.title, t.kind"
-        " FROM view_links l LEFT JOIN view_slugs s ON s.slug = l.target_slug"
-        " LEFT JOIN view_pages t ON t.page_id = s.page_id AND t.deleted = 0"
+        " FROM view_links l LEFT JOIN view_pages t ON t.deleted = 0 AND t.page_id ="
+        " (SELECT s.page_id FROM view_slugs s WHERE s.slug = l.target_slug)"
         " WHERE l.page_id = ? ORDER BY l.relation, l.target_title",
         (page_id,),
     )

@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -79,11 +80,17 @@ def render(markdown_body: str) -> Rendering:
 _WIKI_LINK_START = re.compile(r'<a class="wikilink" href="/wiki/([^"]*)">')
 
 
+@lru_cache(maxsize=65_536)
+def _quoted_slug(slug: str) -> str:
+    # Read on every page view for every red link: worth remembering.
+    return quote(slug, safe="")
+
+
 def mark_missing_links(html: str, missing_slugs: Collection[str]) -> str:
     """`html` from `render` with class `missing` added to the links to `missing_slugs`."""
     if not missing_slugs:
         return html
-    quoted = {quote(slug, safe="") for slug in missing_slugs}
+    quoted = {_quoted_slug(slug) for slug in missing_slugs}
 
     def mark(match: re.Match[str]) -> str:
         if match.group(1) in quoted:
