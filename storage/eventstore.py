@@ -172,6 +172,11 @@ def _connect(env: dict[str, str]) -> psycopg.Connection[tuple[object, ...]]:
         password=env["POSTGRES_PASSWORD"] or None,
         connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]),
         autocommit=True,
+        # The projector lock's connection idles for hours: notice a dead peer.
+        keepalives=1,
+        keepalives_idle=30,
+        keepalives_interval=10,
+        keepalives_count=3,
     )
 
 

@@ -19,6 +19,9 @@ class ProjectorLock(Protocol):
     def try_acquire(self) -> bool:
         """Take the lock if nobody holds it; True when this process holds it."""
 
+    def holds(self) -> bool:
+        """Whether this process (still) holds the lock."""
+
     def release(self) -> None: ...
 
 
@@ -41,6 +44,9 @@ class FileLock:
         self._fd = fd
         return True
 
+    def holds(self) -> bool:
+        return self._fd is not None  # a flock lasts as long as the process
+
     def release(self) -> None:
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
@@ -58,13 +64,18 @@ class AdvisoryLock:
 
     def try_acquire(self) -> bool:
         if self._connection is not None:
-            if not self._connection.closed and not self._connection.broken:
+            if self.holds():
                 return True
             self.release()
         connection = self._connect()
-        row = connection.execute(
-            "SELECT pg_try_advisory_lock(%s, hashtext(%s))", (PROJECTOR_LOCK_CLASS, self._schema)
-        ).fetchone()
+        try:
+            row = connection.execute(
+                "SELECT pg_try_advisory_lock(%s, hashtext(%s))",
+                (PROJECTOR_LOCK_CLASS, self._schema),
+            ).fetchone()
+        except BaseException:
+            connection.close()
+            raise
         if row is None or not row[0]:
             connection.close()
             return False
@@ -72,14 +83,20 @@ class AdvisoryLock:
         return True
 
     def holds(self) -> bool:
-        """Whether the lock's connection is still alive (a lost connection lost the lock)."""
+        """Whether this session still holds the lock. An idle connection does not notice
+        that the server ended its session (and with it the lock), so ask the server."""
         if self._connection is None or self._connection.closed:
             return False
         try:
-            self._connection.execute("SELECT 1")
+            row = self._connection.execute(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'"
+                " AND pid = pg_backend_pid() AND granted AND classid = %s"
+                " AND objid = hashtext(%s)::oid)",
+                (PROJECTOR_LOCK_CLASS, self._schema),
+            ).fetchone()
         except psycopg.Error:
             return False
-        return True
+        return bool(row and row[0])
 
     def release(self) -> None:
         if self._connection is not None:

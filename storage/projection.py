@@ -4,7 +4,7 @@ A batch of events is applied in memory first (page states, credit sums, new revi
 rows) and written at the end with one statement per table, in the transaction that also
 records the batch's position. Rendering (kind, fields, HTML, links) is derived from a
 page's current text only, so while catching up it is done once per page rather than once
-per revision: pages are marked `stale` and rendered by `render_pages` afterwards.
+per revision: pages are marked `stale` and rendered afterwards (`ReadModel.render_stale`).
 """
 
 import json
@@ -18,14 +18,14 @@ from storage.sql import Sql
 from wikiengine.authors import Author
 from wikiengine.blame import BlameLine, attribute_edit, blame_from_json, blame_to_json
 from wikiengine.kinds import read_page
-from wikiengine.markup import render
+from wikiengine.markup import render as render_markup
 from wikiengine.pages import Page, Slug
 from wikiengine.titles import slug_for
 
 log = logging.getLogger(__name__)
 
 PAGE_CACHE_SIZE = 20_000
-RENDER_INLINE_MAX = 32  # a batch touching more pages than this leaves them to render_pages
+RENDER_INLINE_MAX = 32  # a batch changing more texts than this leaves them stale
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,11 @@ class _Credit:
     chars_removed: int
 
 
+class MissingInReadModel(LookupError):
+    """An event names a page or author the read model does not have (its first event
+    was damaged and skipped)."""
+
+
 class PageCache:
     """Page states by id, kept between batches (the projector is the tables' only writer).
 
@@ -84,7 +89,7 @@ class PageCache:
             (page_id,),
         )
         if row is None:
-            raise LookupError(f"The read model has no page {page_id} (is it complete?)")
+            raise MissingInReadModel(f"The read model has no page {page_id}")
         (title, slug, version, text_version, body, body_sha256, blame, created_at,
          created_by_id, created_by_name, updated_at, updated_by_id, updated_by_name,
          protected, deleted) = row  # fmt: skip
@@ -141,7 +146,7 @@ class Batch:
             return
         try:
             handler(self, event, position)
-        except LookupError:
+        except MissingInReadModel:
             # The event's page or author is missing: its first event was damaged and
             # skipped. Its later events cannot be applied either; `verify` reports why.
             log.exception("The event at position %d is skipped", position)
@@ -263,7 +268,7 @@ class Batch:
             (author_id,),
         )
         if found is None:
-            raise LookupError(f"The read model has no author {author_id} (is it complete?)")
+            raise MissingInReadModel(f"The read model has no author {author_id}")
         name, verification, roles, blocked, registered_at = found
         return {
             "name": name,
@@ -400,14 +405,12 @@ class Batch:
             ),
         )
         if len(self.text_changed) <= RENDER_INLINE_MAX:
-            render_pages(
-                sql,
-                (
-                    (page_id, state.body, state.text_version)
-                    for page_id, state in self.touched.items()
-                    if page_id in self.text_changed
-                ),
+            pages = (
+                (page_id, state.body, state.text_version)
+                for page_id, state in self.touched.items()
+                if page_id in self.text_changed
             )
+            write_renderings(sql, render(pages))
 
     def _page_row(self, state: PageState) -> tuple[Any, ...]:
         return (
@@ -457,17 +460,24 @@ _HANDLERS: dict[type, Callable[[Batch, Any, int], None]] = {
 }
 
 
-def render_pages(sql: Sql, pages: Iterable[tuple[str, str, int]]) -> int:
+@dataclass(frozen=True)
+class Renderings:
+    """What rendering some pages' texts derived, ready to be written."""
+
+    updates: list[tuple[Any, ...]]
+    links: list[tuple[str, str, str, str]]
+
+
+def render(pages: Iterable[tuple[str, str, int]]) -> Renderings:
     """Derive kind, fields, HTML, contents and links from each page's text.
 
-    `pages` holds (page id, text, text version); a page whose text has moved on since
-    is left alone (the write names the version it rendered). Returns how many rendered.
+    `pages` holds (page id, text, text version). Pure: no database.
     """
     updates: list[tuple[Any, ...]] = []
     links: list[tuple[str, str, str, str]] = []
     for page_id, body, text_version in pages:
         content = read_page(body)
-        rendering = render(content.body)
+        rendering = render_markup(content.body)
         toc = [[entry.level, entry.id, entry.text] for entry in rendering.toc]
         updates.append(
             (
@@ -481,18 +491,35 @@ def render_pages(sql: Sql, pages: Iterable[tuple[str, str, int]]) -> int:
             )
         )
         links.extend(_links_of(page_id, rendering.links, content.relations))
+    return Renderings(updates, links)
+
+
+def write_renderings(sql: Sql, renderings: Renderings) -> None:
+    """Store renderings. A page whose text has moved on since it was rendered keeps its
+    row (the update names the text version it rendered) and is rendered again later."""
     sql.many(
         "UPDATE view_pages SET kind = ?, fields = ?, html = ?, toc = ?, rendered_version = ?,"
         " stale = 0 WHERE page_id = ? AND text_version = ?",
-        updates,
+        renderings.updates,
     )
-    sql.many("DELETE FROM view_links WHERE page_id = ?", ((row[5],) for row in updates))
+    current = [
+        (row[5], row[6]) for row in renderings.updates
+    ]  # links follow the same guard: only pages still at the rendered text
+    sql.many(
+        "DELETE FROM view_links WHERE page_id = ? AND EXISTS (SELECT 1 FROM view_pages p"
+        " WHERE p.page_id = view_links.page_id AND p.text_version = ?)",
+        current,
+    )
+    versions = dict(current)
     sql.many(
         "INSERT INTO view_links (page_id, relation, target_slug, target_title)"
-        " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        links,
+        " SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM view_pages p"
+        " WHERE p.page_id = ? AND p.text_version = ?) ON CONFLICT DO NOTHING",
+        (
+            (page_id, relation, slug, title, page_id, versions[page_id])
+            for page_id, relation, slug, title in renderings.links
+        ),
     )
-    return len(updates)
 
 
 def _links_of(

@@ -62,6 +62,7 @@ class Projector:
         Returns how many events were read. The caller should hold the projector lock.
         """
         read = 0
+        self.read_model.pages.clear()  # another projector may have written since
         with _collector_paused():
             while True:
                 notifications = self.wiki.recorder.select_notifications(
@@ -71,7 +72,7 @@ class Projector:
                 )
                 if not notifications:
                     break
-                self._apply(notifications)
+                self._apply(self.read_model.position(), notifications)
                 read += len(notifications)
                 if on_progress is not None:
                     on_progress(len(notifications))
@@ -86,7 +87,8 @@ class Projector:
         last = self.wiki.recorder.max_notification_id() or 0
         return max(0, last - self.read_model.position())
 
-    def _apply(self, notifications: Sequence[Notification]) -> None:
+    def _apply(self, after: int, notifications: Sequence[Notification]) -> None:
+        """Apply the notifications that follow position `after`."""
         events = []
         for notification in notifications:
             try:
@@ -97,7 +99,7 @@ class Projector:
                     "The event at position %d cannot be decoded; the read model skips it",
                     notification.id,
                 )
-        self.read_model.apply(events, notifications[-1].id)
+        self.read_model.apply(events, after, notifications[-1].id)
         if len(notifications) > RENDER_INLINE_MAX:
             self._maybe_stale = True
 
@@ -122,10 +124,10 @@ class Projector:
         delay = FIRST_BACKOFF_SECONDS
         try:
             while not self._stopping.is_set():
-                if not self.lock.try_acquire():
-                    self._stopping.wait(LOCK_RETRY_SECONDS)
-                    continue
                 try:
+                    if not self.lock.try_acquire():
+                        self._stopping.wait(LOCK_RETRY_SECONDS)
+                        continue
                     self._follow()
                     delay = FIRST_BACKOFF_SECONDS
                 except Exception:
@@ -137,7 +139,10 @@ class Projector:
             self.lock.release()
 
     def _follow(self) -> None:
-        subscription: Any = self.wiki.recorder.subscribe(gt=self.read_model.position())
+        """Apply batches as they come, for as long as this process holds the lock."""
+        self.read_model.pages.clear()  # another projector may have written since
+        position = self.read_model.position()
+        subscription: Any = self.wiki.recorder.subscribe(gt=position)
         self._subscription = subscription
         with subscription:
             if self._stopping.is_set():
@@ -149,7 +154,11 @@ class Projector:
                     if self._stopping.is_set():
                         return
                     raise RuntimeError("the subscription stopped by itself") from None
-                self._apply(batch)
+                if not self.lock.holds():
+                    log.warning("The projector lost its lock; another process projects now")
+                    return
+                self._apply(position, batch)
+                position = batch[-1].id
                 if self._maybe_stale and len(batch) < BATCH_SIZE:
                     self.read_model.render_stale()
                     self._maybe_stale = False

@@ -6,6 +6,7 @@ are read from the event store, which keeps every text; everything else is here.
 """
 
 import json
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -40,7 +41,7 @@ from wikiengine.errors import (
 )
 from wikiengine.kinds import read_page
 from wikiengine.markup import mark_missing_links, render
-from wikiengine.titles import normalise_title, slug_for
+from wikiengine.titles import danish_sort_key, normalise_title, slug_for
 
 MAX_LIMIT = 500
 RENDER_CACHE_SIZE = 256  # renderings of old versions (a few MB at most)
@@ -96,12 +97,11 @@ class WikiReader:
             return _page_id(sql, title)
 
     def titles(self) -> list[tuple[str, str, str]]:
-        """(title, slug, kind) of every page that is not deleted, by title."""
+        """(title, slug, kind) of every page that is not deleted, in Danish order."""
         with self.read_model.read() as sql:
-            rows = sql.rows(
-                "SELECT title, slug, kind FROM view_pages WHERE deleted = 0 ORDER BY title"
-            )
-        return [(str(title), str(slug), str(kind)) for title, slug, kind in rows]
+            rows = sql.rows("SELECT title, slug, kind FROM view_pages WHERE deleted = 0")
+        pages = [(str(title), str(slug), str(kind)) for title, slug, kind in rows]
+        return sorted(pages, key=lambda page: danish_sort_key(page[0]))
 
     def version(self, title: str, version: int) -> PageView:
         """The page as it was at `version`. Raises RevisionNotFound or RevisionSuppressed."""
@@ -269,9 +269,10 @@ class WikiReader:
             rows = sql.rows(
                 "SELECT s.slug, p.title, p.slug FROM view_slugs s"
                 " JOIN view_pages p ON p.page_id = s.page_id"
-                " WHERE s.slug <> p.slug ORDER BY s.slug"
+                " WHERE s.slug <> p.slug"
             )
-        return [Redirect(slug, title, target) for slug, title, target in rows]
+        redirects = [Redirect(slug, title, target) for slug, title, target in rows]
+        return sorted(redirects, key=lambda redirect: danish_sort_key(redirect.slug))
 
 
 # ---------------------------------------------------------------------- helpers
@@ -392,10 +393,10 @@ def _outgoing_links(sql: Sql, page_id: str) -> tuple[Link, ...]:
         "SELECT l.relation, l.target_slug, l.target_title, t.title, t.kind"
         " FROM view_links l LEFT JOIN view_pages t ON t.deleted = 0 AND t.page_id ="
         " (SELECT s.page_id FROM view_slugs s WHERE s.slug = l.target_slug)"
-        " WHERE l.page_id = ? ORDER BY l.relation, l.target_title",
+        " WHERE l.page_id = ?",
         (page_id,),
     )
-    return tuple(
+    links = (
         Link(
             relation=relation,
             title=title if title is not None else written,
@@ -405,6 +406,7 @@ def _outgoing_links(sql: Sql, page_id: str) -> tuple[Link, ...]:
         )
         for relation, target_slug, written, title, kind in rows
     )
+    return _in_order(links)
 
 
 def _backlinks(sql: Sql, page_id: str) -> tuple[Link, ...]:
@@ -412,14 +414,18 @@ def _backlinks(sql: Sql, page_id: str) -> tuple[Link, ...]:
         "SELECT DISTINCT l.relation, p.title, p.slug, p.kind FROM view_slugs s"
         " JOIN view_links l ON l.target_slug = s.slug"
         " JOIN view_pages p ON p.page_id = l.page_id"
-        " WHERE s.page_id = ? AND p.deleted = 0 AND p.page_id <> ?"
-        " ORDER BY p.title, l.relation",
+        " WHERE s.page_id = ? AND p.deleted = 0 AND p.page_id <> ?",
         (page_id, page_id),
     )
-    return tuple(
+    return _in_order(
         Link(relation=relation, title=title, slug=slug, kind=kind, exists=True)
         for relation, title, slug, kind in rows
     )
+
+
+def _in_order(links: Iterable[Link]) -> tuple[Link, ...]:
+    # Sorted here, not in SQL: the databases' collations differ; this is Danish order.
+    return tuple(sorted(links, key=lambda link: (link.relation, danish_sort_key(link.title))))
 
 
 def _limit(limit: int) -> int:

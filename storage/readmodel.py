@@ -9,12 +9,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from eventsourcing.persistence import Tracking, TrackingRecorder
+from eventsourcing.persistence import IntegrityError, TrackingRecorder
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteFactory, SQLiteTrackingRecorder
 from psycopg_pool import ConnectionPool
 
-from storage.projection import Batch, PageCache, render_pages, stale_pages
+from storage.projection import Batch, PageCache, render, stale_pages, write_renderings
 from storage.schema import CREATE_STATEMENTS, DROP_STATEMENTS, TABLES
 from storage.sql import Sql
 from wikiengine.application import Wiki
@@ -56,13 +56,19 @@ class ReadModel(TrackingRecorder):
         """The log position of the last event the views include (0: none)."""
         return self.max_tracking_id(TRACKING_NAME) or 0
 
-    def apply(self, events: Sequence[tuple[Any, int]], last_position: int) -> None:
-        """Apply decoded events, (event, position) in log order, up to `last_position`
-        (which may lie past the last event when trailing rows could not be decoded)."""
+    def apply(self, events: Sequence[tuple[Any, int]], after: int, up_to: int) -> None:
+        """Apply decoded events, (event, position) in log order, that follow position
+        `after`, moving the views to `up_to` (which may lie past the last event when
+        trailing rows could not be decoded).
+
+        Raises IntegrityError, changing nothing, unless the views are at `after`: a
+        batch is never applied twice, nor on top of another projector's work.
+        """
         try:
             with self._transaction(commit=True) as cursor:
-                self._insert_tracking(cursor, Tracking(TRACKING_NAME, last_position))  # type: ignore[attr-defined]
-                batch = Batch(Sql(cursor, postgres=self.postgres), self.pages)
+                sql = Sql(cursor, postgres=self.postgres)
+                self._move_position(sql, after, up_to)
+                batch = Batch(sql, self.pages)
                 for event, position in events:
                     batch.apply(event, position)
                 batch.write()
@@ -70,13 +76,42 @@ class ReadModel(TrackingRecorder):
             self.pages.clear()  # it may hold states the rollback undid
             raise
 
+    def _move_position(self, sql: Sql, after: int, up_to: int) -> None:
+        """Compare-and-set the views' position in eventsourcing's tracking table. It is
+        the transaction's first statement, a write: on SQLite that takes the write lock
+        at once (waiting for it), instead of failing to upgrade a read snapshot later."""
+        table = self._tracking_table
+        sql.run(
+            f"UPDATE {table} SET notification_id = ?"  # noqa: S608 (constant table name)
+            " WHERE application_name = ? AND notification_id = ?",
+            (up_to, TRACKING_NAME, after),
+        )
+        if sql.rowcount == 1:
+            return
+        if after == 0:  # the first batch ever: no row yet, unless another projector won
+            sql.run(
+                f"INSERT INTO {table} (application_name, notification_id)"  # noqa: S608
+                " VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (TRACKING_NAME, up_to),
+            )
+            if sql.rowcount == 1:
+                return
+        raise IntegrityError(f"The read model is no longer at position {after}")
+
     def render_stale(self, on_progress: Callable[[int], None] | None = None) -> int:
-        """Render every page left stale by a catch-up; returns how many."""
+        """Render every page left stale by a catch-up; returns how many.
+
+        Pages are read and rendered outside any transaction and written in a short one,
+        so rendering never holds the write lock that edits need.
+        """
         total = 0
         while True:
-            with self._write() as sql:
+            with self.read() as sql:
                 pages = stale_pages(sql, RENDER_CHUNK)
-                done = render_pages(sql, pages)
+            rendered = render(pages)
+            with self._write() as sql:
+                write_renderings(sql, rendered)
+            done = len(pages)
             total += done
             if on_progress is not None and done:
                 on_progress(done)

@@ -16,7 +16,8 @@ class Sql:
     """A cursor of either database, with the same small interface."""
 
     def __init__(self, cursor: Any, *, postgres: bool) -> None:
-        self._cursor = cursor
+        # eventsourcing wraps SQLite cursors; the wrapper lacks `rowcount`.
+        self._cursor = getattr(cursor, "sqlite_cursor", cursor)
         self._postgres = postgres
         if postgres:
             cursor.row_factory = tuple_row
@@ -43,6 +44,11 @@ class Sql:
         self.run(statement, params)
         found = self._cursor.fetchone()
         return None if found is None else tuple(found)
+
+    @property
+    def rowcount(self) -> int:
+        """Rows changed by the last statement."""
+        return int(self._cursor.rowcount)
 
     def placeholders(self, count: int) -> str:
         """`?, ?, ?` for an IN list of `count` values."""

@@ -412,7 +412,7 @@ def test_a_batch_is_applied_exactly_once(
     events = [(wiki.mapper.to_domain_event(n), n.id) for n in notifications]
 
     with pytest.raises(IntegrityError):
-        projector.read_model.apply(events, notifications[-1].id)
+        projector.read_model.apply(events, 0, notifications[-1].id)
 
     assert tables(projector) == before
 
@@ -535,7 +535,7 @@ def test_a_page_not_rendered_yet_is_rendered_for_the_reader(
     wiki.save_page(editor, "Sag", CASE)
     notifications = wiki.recorder.select_notifications(start=1, limit=10_000)
     events = [(wiki.mapper.to_domain_event(n), n.id) for n in notifications]
-    projector.read_model.apply(events, notifications[-1].id)
+    projector.read_model.apply(events, 0, notifications[-1].id)
     assert projector.read_model.stale_count() == 41
 
     page = reader.page("Sag")
@@ -545,3 +545,26 @@ def test_a_page_not_rendered_yet_is_rendered_for_the_reader(
     assert projector.read_model.render_stale() == 41
     assert projector.read_model.stale_count() == 0
     assert reader.page("Sag").html == page.html
+
+
+def test_lists_are_in_danish_order_on_every_database(
+    wiki: Wiki, editor: uuid.UUID, projector: Projector, reader: WikiReader
+) -> None:
+    titles = ["Æble", "apple", "Banana", "Øen", "zebra", "Ål"]
+    for title in titles:
+        wiki.save_page(editor, title, "[[Forside]]")
+    wiki.save_page(editor, "Forside", " ".join(f"[[{title}]]" for title in titles))
+    projector.catch_up()
+
+    expected = ["Apple", "Banana", "Zebra", "Æble", "Øen", "Ål"]
+    assert [title for title, _slug, _kind in reader.titles()] == [
+        "Apple",
+        "Banana",
+        "Forside",
+        "Zebra",
+        "Æble",
+        "Øen",
+        "Ål",
+    ]
+    assert [link.title for link in reader.links("Forside")] == expected
+    assert [link.title for link in reader.backlinks("Forside")] == expected

@@ -2,6 +2,8 @@
 PostgreSQL connection, and `wikiengine rebuild` from the command line."""
 
 import multiprocessing
+import subprocess
+import sys
 import time
 import uuid
 from typing import Any
@@ -9,6 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from storage import projection
 from storage.eventstore import open_projector, open_wiki
 from storage.projector import Projector
 from storage.queries import WikiReader
@@ -139,3 +142,123 @@ def test_rebuild_refuses_while_another_process_projects(
 def test_rebuild_names_unknown_views(cli_env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["rebuild", "sql", "kage"]) == 2
     assert "unknown view kage" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------- the lock and take-overs
+
+
+@pytest.mark.parametrize("store", [pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_standby_projector_survives_a_failed_lock_attempt(
+    settings: Settings, wiki: Wiki, projector: Projector
+) -> None:
+    projector.start()  # holds the lock
+    standby = open_projector(settings, wiki)  # another worker or node
+    real_connect = standby.lock._connect  # type: ignore[attr-defined]
+    attempts: list[int] = []
+
+    def database_blips_once() -> Any:
+        attempts.append(1)
+        if len(attempts) == 2:
+            raise psycopg.OperationalError("connection refused (the database is restarting)")
+        return real_connect()
+
+    standby.lock._connect = database_blips_once  # type: ignore[attr-defined]
+    try:
+        standby.start()
+        deadline = time.monotonic() + 10
+        while len(attempts) < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(attempts) >= 3, "the standby stopped trying for the lock"
+        assert standby.restarts >= 1
+    finally:
+        standby.stop()
+        standby.read_model.close()
+
+
+@pytest.mark.parametrize("store", [pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_lost_lock_session_is_noticed(
+    settings: Settings, wiki: Wiki, projector: Projector
+) -> None:
+    assert projector.lock.try_acquire()
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin_connection:
+        killed = admin_connection.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE pid <> pg_backend_pid() AND query ILIKE '%%pg_try_advisory_lock%%'"
+        ).fetchall()
+    assert killed
+    time.sleep(0.3)
+    other = open_projector(settings, wiki)
+    try:
+        assert other.lock.try_acquire()
+        assert not projector.lock.holds()
+        assert not projector.lock.try_acquire()
+    finally:
+        other.lock.release()
+        other.read_model.close()
+
+
+def test_a_projector_taking_over_again_does_not_trust_its_old_cache(
+    settings: Settings, wiki: Wiki, editor: uuid.UUID, projector: Projector, reader: WikiReader
+) -> None:
+    first = wiki.save_page(editor, "Side", "linje et\n")
+    projector.start()
+    projector.wait(first.notification_id)
+    projector.stop()  # as when a node loses the lock
+
+    other = open_projector(settings, wiki)
+    try:
+        other.start()
+        wiki.save_page(editor, "Side", "linje et\nlinje to\n", "", 1)
+        renamed = wiki.rename_page(editor, "Side", "Ny side", "", 2)
+        other.wait(renamed.notification_id)
+    finally:
+        other.stop()
+        other.read_model.close()
+
+    projector.start()  # takes the lock again
+    last = wiki.save_page(editor, "Ny side", "linje et\nlinje to\nlinje tre\n", "", 3)
+    projector.wait(last.notification_id)
+    projector.stop()
+    assert reader.page("Ny side").title == "Ny side"
+    live = _rows(projector)
+    projector.read_model.reset()
+    projector.catch_up()
+    assert _rows(projector) == live
+
+
+@pytest.mark.parametrize("store", ["sqlite"])
+def test_rendering_does_not_hold_the_write_lock_against_other_writers(
+    wiki: Wiki, editor: uuid.UUID, projector: Projector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(60):
+        wiki.save_page(editor, f"Side {n}", f"tekst {n}\n" * 50)
+    notifications = wiki.recorder.select_notifications(start=0, limit=5000)
+    projector._apply(0, notifications)  # one big batch: the pages are left stale
+    assert projector.read_model.stale_count() == 60
+    real_render = projection.render_markup
+
+    def slow_render(text: str) -> Any:
+        time.sleep(0.01)
+        return real_render(text)
+
+    monkeypatch.setattr(projection, "render_markup", slow_render)
+    database = projector.read_model.datastore.pool.db_name  # type: ignore[attr-defined]
+    other_worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys, time\n"
+            "c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)\n"
+            "c.execute('CREATE TABLE IF NOT EXISTS scratch (x)')\n"
+            "while True:\n"
+            "    c.execute('INSERT INTO scratch VALUES (1)'); time.sleep(0.02)\n",
+            database,
+        ]
+    )
+    try:
+        time.sleep(0.3)
+        assert projector.read_model.render_stale() == 60
+    finally:
+        other_worker.kill()
+        other_worker.wait()
+    assert projector.read_model.stale_count() == 0

@@ -54,10 +54,14 @@ def create_app(wiki: Wiki, projector: Projector | None = None) -> Starlette:
         try:
             yield
         finally:
-            if projector is not None:
-                projector.stop()
-                projector.read_model.close()
-            wiki.close()
+            try:
+                if projector is not None:
+                    try:
+                        projector.stop()
+                    finally:
+                        projector.read_model.close()
+            finally:
+                wiki.close()
 
     app = Starlette(
         routes=ROUTES,
@@ -73,4 +77,9 @@ def app_from_environment() -> Starlette:
     """Factory for `uvicorn --factory` (one wiki per worker process), configured by `WIKI_*`."""
     settings = load_settings()
     wiki = open_wiki(settings)
-    return create_app(wiki, open_projector(settings, wiki))
+    try:
+        projector = open_projector(settings, wiki)
+    except BaseException:
+        wiki.close()
+        raise
+    return create_app(wiki, projector)

@@ -18,6 +18,7 @@ from wikiengine.kinds import read_page
 from wikiengine.markup import render
 from wikiengine.pages import Page
 from wikiengine.signed import SignedBodyEvent, SignedEvent
+from wikiengine.titles import danish_sort_key
 
 
 def wiki_of(request: Request) -> Wiki:
@@ -140,11 +141,3 @@ def live_pages(wiki: Wiki) -> list[CurrentPage]:
 def _pages(wiki: Wiki) -> Iterator[Page]:
     for page_id in wiki.page_ids():
         yield wiki.page(page_id)
-
-
-# Danish sorts æ, ø, å after z, in that order.
-_DANISH_ORDER = str.maketrans({"æ": "\uffe0", "ø": "\uffe1", "å": "\uffe2"})
-
-
-def danish_sort_key(title: str) -> str:
-    return title.casefold().translate(_DANISH_ORDER)

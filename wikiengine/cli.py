@@ -137,12 +137,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.demo and load_demo(wiki):
             print("wikiengine: loaded the Danish demo wiki", file=sys.stderr)
+        projector = open_projector(settings, wiki) if args.workers == 1 else None
     except BaseException:
         wiki.close()
         raise
-    if args.workers == 1:
-        app = create_app(wiki, open_projector(settings, wiki))  # its lifespan closes both
-        uvicorn.run(app, host=args.host, port=args.port)
+    if projector is not None:
+        uvicorn.run(create_app(wiki, projector), host=args.host, port=args.port)  # closes both
         return 0
     # Each worker process opens its own wiki from the same WIKI_* settings.
     wiki.close()
