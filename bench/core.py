@@ -27,7 +27,6 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
 import psycopg
@@ -35,6 +34,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import Environment
 from psycopg.sql import SQL, Identifier
+from results import Row, postgres_unreachable, print_table, report, verdict, with_schema
 
 from storage.eventstore import eventstore_env, open_wiki
 from wikiengine.application import Wiki
@@ -85,30 +85,6 @@ PLANS = {
         edits=200, warmup=20, revisions=1_000, loads=10, loads_without_snapshots=3
     ),
 }
-
-
-@dataclass(frozen=True)
-class Row:
-    """One line of the final table."""
-
-    store: str
-    measure: str
-    value: str
-    target: str
-    verdict: str  # PASS, MISS, or "" for a figure without a target
-
-
-def verdict(passed: bool) -> str:
-    return "PASS" if passed else "MISS"
-
-
-def report(row: Row) -> Row:
-    """Print a row as soon as it is measured (a long run shows progress)."""
-    print(f"  {row.measure}: {row.value}", flush=True)
-    return row
-
-
-# ---------------------------------------------------------------- page text
 
 
 def revision_body(revision: int) -> str:
@@ -163,21 +139,6 @@ def postgres_databases(server_url: str) -> Iterator[DatabaseFactory]:
                 connection.execute(
                     SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(Identifier(schema))
                 )
-
-
-def with_schema(server_url: str, schema: str) -> str:
-    parts = urlsplit(server_url)
-    query = f"{parts.query}&schema={schema}" if parts.query else f"schema={schema}"
-    return urlunsplit(parts._replace(query=query))
-
-
-def postgres_unreachable(server_url: str) -> str | None:
-    """Why PostgreSQL cannot be used, or None when it can."""
-    try:
-        with psycopg.connect(server_url, connect_timeout=3):
-            return None
-    except psycopg.Error as error:
-        return f"PostgreSQL at {server_url} is not reachable: {error}".strip()
 
 
 @contextmanager
@@ -452,17 +413,6 @@ def edit_rows(store: str, signed: EditTimes, bare: EditTimes) -> list[Row]:
 
 
 # ---------------------------------------------------------------- main
-
-
-def print_table(rows: list[Row]) -> None:
-    headers = Row("store", "measure", "value", "target", "result")
-    widths = [
-        max(len(getattr(row, name)) for row in [headers, *rows]) for name in Row.__annotations__
-    ]
-    print()
-    for row in [headers, *rows]:
-        cells = [getattr(row, name) for name in Row.__annotations__]
-        print("  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)))
 
 
 def parse_args() -> argparse.Namespace:

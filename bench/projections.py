@@ -45,11 +45,11 @@ from dataclasses import asdict, dataclass, field
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
 import psycopg
 from psycopg.sql import SQL, Identifier
+from results import Row, postgres_unreachable, print_table, report, verdict, with_schema
 
 from storage.eventstore import open_projector, open_wiki
 from storage.projector import Projector
@@ -127,27 +127,6 @@ PLANS = {
 }
 LATENCY_SPACING_SECONDS = 0.020
 POLL_SECONDS = 0.0005  # how often the bench looks at the read model's position
-
-
-@dataclass(frozen=True)
-class Row:
-    """One line of the final table."""
-
-    store: str
-    measure: str
-    value: str
-    target: str
-    verdict: str  # PASS, MISS, or "" for a figure without a target
-
-
-def verdict(passed: bool) -> str:
-    return "PASS" if passed else "MISS"
-
-
-def report(row: Row) -> Row:
-    """Print a row as soon as it is measured (a long run shows progress)."""
-    print(f"  {row.measure}: {row.value}", flush=True)
-    return row
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -343,21 +322,6 @@ def sqlite_settings(data_dir: Path) -> Settings:
 
 
 # ---------------------------------------------------------------- PostgreSQL
-
-
-def with_schema(server_url: str, schema: str) -> str:
-    parts = urlsplit(server_url)
-    query = f"{parts.query}&schema={schema}" if parts.query else f"schema={schema}"
-    return urlunsplit(parts._replace(query=query))
-
-
-def postgres_unreachable(server_url: str) -> str | None:
-    """Why PostgreSQL cannot be used, or None when it can."""
-    try:
-        with psycopg.connect(server_url, connect_timeout=3):
-            return None
-    except psycopg.Error as error:
-        return f"PostgreSQL at {server_url} is not reachable: {error}".strip()
 
 
 def drop_schema(server_url: str) -> None:
@@ -661,17 +625,6 @@ def run_store(run: Run, store: str, directory: Path) -> None:
 
 
 # ---------------------------------------------------------------- main
-
-
-def print_table(rows: list[Row]) -> None:
-    headers = Row("store", "measure", "value", "target", "result")
-    widths = [
-        max(len(getattr(row, name)) for row in [headers, *rows]) for name in Row.__annotations__
-    ]
-    print()
-    for row in [headers, *rows]:
-        cells = [getattr(row, name) for name in Row.__annotations__]
-        print("  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)))
 
 
 def parse_args() -> argparse.Namespace:

@@ -502,9 +502,8 @@ def write_renderings(sql: Sql, renderings: Renderings) -> None:
         " stale = 0 WHERE page_id = ? AND text_version = ?",
         renderings.updates,
     )
-    current = [
-        (row[5], row[6]) for row in renderings.updates
-    ]  # links follow the same guard: only pages still at the rendered text
+    # The links follow the same guard: only pages still at the text that was rendered.
+    current = [(page_id, text_version) for *_, page_id, text_version in renderings.updates]
     sql.many(
         "DELETE FROM view_links WHERE page_id = ? AND EXISTS (SELECT 1 FROM view_pages p"
         " WHERE p.page_id = view_links.page_id AND p.text_version = ?)",

@@ -92,10 +92,6 @@ class WikiReader:
             page, html=mark_missing_links(page.html, missing), links=links, backlinks=backlinks
         )
 
-    def page_id(self, title: str) -> str:
-        with self.read_model.read() as sql:
-            return _page_id(sql, title)
-
     def titles(self) -> list[tuple[str, str, str]]:
         """(title, slug, kind) of every page that is not deleted, in Danish order."""
         with self.read_model.read() as sql:
@@ -105,43 +101,36 @@ class WikiReader:
 
     def version(self, title: str, version: int) -> PageView:
         """The page as it was at `version`. Raises RevisionNotFound or RevisionSuppressed."""
-        with self.read_model.read() as sql:
-            page_id = _page_id(sql, title)
-            row = sql.row(
-                f"SELECT {_REVISION_COLUMNS} FROM view_revisions"  # noqa: S608
-                " WHERE page_id = ? AND version = ?",
-                (page_id, version),
-            )
-            current = self._current_row(sql, page_id)
-        if row is None:
-            raise RevisionNotFound(f"{normalise_title(title)} has no version {version}.")
-        return self._old_version(page_id, _revision(row), current)
+        missing = f"{normalise_title(title)} has no version {version}."
+        return self._old_version(title, "version = ?", version, missing)
 
     def at(self, title: str, moment: str | datetime) -> PageView:
         """The page as it was at a moment (time travel, e.g. `2026-01-31T12:00:00Z`)."""
         signed_at = format_signed_at(parse_moment(moment))
+        missing = f"{normalise_title(title)} did not exist yet at {signed_at}."
+        return self._old_version(title, "signed_at <= ?", signed_at, missing)
+
+    def _old_version(self, title: str, condition: str, value: object, missing: str) -> PageView:
+        """The latest revision meeting `condition` (a constant SQL condition on one value),
+        with its text from the event store, unless that text is suppressed."""
         with self.read_model.read() as sql:
             page_id = _page_id(sql, title)
             row = sql.row(
-                f"SELECT {_REVISION_COLUMNS} FROM view_revisions"  # noqa: S608 (constant columns)
-                " WHERE page_id = ? AND signed_at <= ? ORDER BY version DESC LIMIT 1",
-                (page_id, signed_at),
+                f"SELECT {_REVISION_COLUMNS}, (SELECT t.suppressed FROM view_revisions t"  # noqa: S608
+                " WHERE t.page_id = r.page_id AND t.version = r.text_version)"
+                f" FROM view_revisions r WHERE r.page_id = ? AND r.{condition}"
+                " ORDER BY r.version DESC LIMIT 1",
+                (page_id, value),
             )
-            current = self._current_row(sql, page_id)
+            current = sql.row(
+                f"SELECT {_PAGE_COLUMNS} FROM view_pages p WHERE p.page_id = ?",  # noqa: S608
+                (page_id,),
+            )
         if row is None:
-            raise RevisionNotFound(f"{normalise_title(title)} did not exist yet at {signed_at}.")
-        return self._old_version(page_id, _revision(row), current)
-
-    def _current_row(self, sql: Sql, page_id: str) -> Row:
-        row = sql.row(
-            f"SELECT {_PAGE_COLUMNS} FROM view_pages p WHERE p.page_id = ?",  # noqa: S608
-            (page_id,),
-        )
-        assert row is not None  # a slug only ever names a projected page
-        return row
-
-    def _old_version(self, page_id: str, revision: Revision, current: Row) -> PageView:
-        if revision.suppressed or self._text_suppressed(page_id, revision.text_version):
+            raise RevisionNotFound(missing)
+        assert current is not None  # a slug only ever names a projected page
+        revision = _revision(row[:-1])
+        if row[-1]:
             raise RevisionSuppressed(revision.text_version)
         body = self.wiki.page_at(UUID(page_id), revision.text_version).body
         return _with(
@@ -155,14 +144,6 @@ class WikiReader:
             updated_by=revision.author,
             deleted=revision.deleted,
         )
-
-    def _text_suppressed(self, page_id: str, text_version: int) -> bool:
-        with self.read_model.read() as sql:
-            row = sql.row(
-                "SELECT suppressed FROM view_revisions WHERE page_id = ? AND version = ?",
-                (page_id, text_version),
-            )
-        return bool(row and row[0])
 
     # ------------------------------------------------------------------ history
 

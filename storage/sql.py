@@ -49,7 +49,3 @@ class Sql:
     def rowcount(self) -> int:
         """Rows changed by the last statement."""
         return int(self._cursor.rowcount)
-
-    def placeholders(self, count: int) -> str:
-        """`?, ?, ?` for an IN list of `count` values."""
-        return ", ".join("?" * count)

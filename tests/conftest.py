@@ -9,6 +9,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -20,6 +21,7 @@ from storage.accounts import AccountStore
 from storage.eventstore import open_projector, open_wiki
 from storage.projector import Projector
 from storage.queries import WikiReader
+from storage.schema import TABLES
 from wikiengine.application import Wiki
 from wikiengine.config import Settings, load_settings
 
@@ -116,3 +118,9 @@ def projector(settings: Settings, wiki: Wiki) -> Iterator[Projector]:
 @pytest.fixture
 def reader(projector: Projector, wiki: Wiki) -> WikiReader:
     return WikiReader(projector.read_model, wiki)
+
+
+def view_rows(projector: Projector) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every read-model table, in a fixed order (to compare two builds)."""
+    with projector.read_model.read() as sql:
+        return {table: sorted(sql.rows(f"SELECT * FROM {table}"), key=repr) for table in TABLES}

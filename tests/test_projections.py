@@ -11,7 +11,7 @@ from eventsourcing.persistence import IntegrityError
 
 from storage.projector import Projector
 from storage.queries import WikiReader
-from storage.schema import TABLES
+from tests.conftest import view_rows
 from tests.tamper import EventTable
 from wikiengine.application import Wiki
 from wikiengine.errors import PageNotFound, RevisionNotFound, RevisionSuppressed
@@ -48,12 +48,6 @@ class Clock:
     def advance(self, **delta: float) -> datetime:
         self.now += timedelta(**delta)
         return self.now
-
-
-def tables(projector: Projector) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every view table, in a fixed order."""
-    with projector.read_model.read() as sql:
-        return {table: sorted(sql.rows(f"SELECT * FROM {table}"), key=repr) for table in TABLES}
 
 
 def author(wiki: Wiki, admin: uuid.UUID, name: str) -> uuid.UUID:
@@ -392,13 +386,13 @@ def test_rebuild_equals_the_incrementally_built_views(
     result = wiki.save_page(bo, "Side 10", "slut\n", "", 1)
     projector.wait(result.notification_id)
     projector.stop()
-    incremental = tables(projector)
+    incremental = view_rows(projector)
 
     projector.read_model.reset()
-    assert all(rows == [] for rows in tables(projector).values())
+    assert all(rows == [] for rows in view_rows(projector).values())
     projector.catch_up()
 
-    assert tables(projector) == incremental
+    assert view_rows(projector) == incremental
     assert projector.read_model.stale_count() == 0
 
 
@@ -407,14 +401,14 @@ def test_a_batch_is_applied_exactly_once(
 ) -> None:
     wiki.save_page(editor, "Side", "tekst\n")
     projector.catch_up()
-    before = tables(projector)
+    before = view_rows(projector)
     notifications = wiki.recorder.select_notifications(start=1, limit=1000)
     events = [(wiki.mapper.to_domain_event(n), n.id) for n in notifications]
 
     with pytest.raises(IntegrityError):
         projector.read_model.apply(events, 0, notifications[-1].id)
 
-    assert tables(projector) == before
+    assert view_rows(projector) == before
 
 
 def test_only_one_projector_holds_the_lock(settings: Any, wiki: Wiki, projector: Projector) -> None:

@@ -15,8 +15,7 @@ from storage import projection
 from storage.eventstore import open_projector, open_wiki
 from storage.projector import Projector
 from storage.queries import WikiReader
-from storage.schema import TABLES
-from tests.conftest import POSTGRES_URL
+from tests.conftest import POSTGRES_URL, view_rows
 from wikiengine.application import Wiki
 from wikiengine.cli import main
 from wikiengine.config import Settings
@@ -103,11 +102,6 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Settings:
     return settings
 
 
-def _rows(projector: Projector) -> dict[str, list[tuple[Any, ...]]]:
-    with projector.read_model.read() as sql:
-        return {table: sorted(sql.rows(f"SELECT * FROM {table}"), key=repr) for table in TABLES}
-
-
 def test_rebuild_command_rebuilds_the_same_views(
     cli_env: Settings,
     wiki: Wiki,
@@ -118,13 +112,13 @@ def test_rebuild_command_rebuilds_the_same_views(
     for n in range(30):
         wiki.save_page(editor, f"Side {n}", f"Tekst {n} med [[Side {n + 1}]]\n")
     projector.catch_up()
-    before = _rows(projector)
+    before = view_rows(projector)
     with projector.read_model.read() as sql:
         sql.run("SELECT 1")  # the connection works before the rebuild drops the tables
 
     assert main(["rebuild"]) == 0
 
-    assert _rows(projector) == before
+    assert view_rows(projector) == before
     assert "rebuilt sql from" in capsys.readouterr().err
 
 
@@ -220,10 +214,10 @@ def test_a_projector_taking_over_again_does_not_trust_its_old_cache(
     projector.wait(last.notification_id)
     projector.stop()
     assert reader.page("Ny side").title == "Ny side"
-    live = _rows(projector)
+    live = view_rows(projector)
     projector.read_model.reset()
     projector.catch_up()
-    assert _rows(projector) == live
+    assert view_rows(projector) == live
 
 
 @pytest.mark.parametrize("store", ["sqlite"])

@@ -1,0 +1,57 @@
+"""What every benchmark here shares: the result table, and reaching a PostgreSQL server.
+
+Imported by the scripts in this folder, which run as `python bench/<name>.py` (so this
+folder is on the import path).
+"""
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the final table."""
+
+    store: str
+    measure: str
+    value: str
+    target: str
+    verdict: str  # PASS, MISS, or "" for a figure without a target
+
+
+def verdict(passed: bool) -> str:
+    return "PASS" if passed else "MISS"
+
+
+def report(row: Row) -> Row:
+    """Print a row as soon as it is measured (a long run shows progress)."""
+    print(f"  {row.measure}: {row.value}", flush=True)
+    return row
+
+
+def print_table(rows: list[Row]) -> None:
+    headers = Row("store", "measure", "value", "target", "result")
+    widths = [
+        max(len(getattr(row, name)) for row in [headers, *rows]) for name in Row.__annotations__
+    ]
+    print()
+    for row in [headers, *rows]:
+        cells = [getattr(row, name) for name in Row.__annotations__]
+        print("  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)))
+
+
+def with_schema(server_url: str, schema: str) -> str:
+    parts = urlsplit(server_url)
+    query = f"{parts.query}&schema={schema}" if parts.query else f"schema={schema}"
+    return urlunsplit(parts._replace(query=query))
+
+
+def postgres_unreachable(server_url: str) -> str | None:
+    """Why PostgreSQL cannot be used, or None when it can."""
+    try:
+        with psycopg.connect(server_url, connect_timeout=3):
+            return None
+    except psycopg.Error as error:
+        return f"PostgreSQL at {server_url} is not reachable: {error}".strip()
