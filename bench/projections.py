@@ -52,9 +52,8 @@ from psycopg.sql import SQL, Identifier
 from results import Row, postgres_unreachable, print_table, report, verdict, with_schema
 
 from storage.eventstore import open_projector, open_wiki
-from storage.projector import Projector
 from storage.queries import WikiReader
-from storage.readmodel import ReadModel
+from storage.readmodel import ReadModel, SqlProjector
 from storage.sql import Sql
 from wikiengine.application import Wiki
 from wikiengine.attribution import OPERATOR
@@ -371,8 +370,8 @@ def profiled(enabled: bool, what: str, work: Callable[[], T]) -> T:
     return result
 
 
-def rebuild_rows(store: str, projector: Projector, plan: Plan, profile: bool) -> list[Row]:
-    read_model = projector.read_model
+def rebuild_rows(store: str, projector: SqlProjector, plan: Plan, profile: bool) -> list[Row]:
+    read_model = projector.view
     total = projector.backlog() or projector.wiki.recorder.max_notification_id() or 0
     read_model.reset()
     applied = [0, 0.0]  # events, when the last batch was applied
@@ -451,7 +450,7 @@ class PositionWatcher:
         return self.seen[index][1]
 
 
-def latency_rows(store: str, wiki: Wiki, projector: Projector, plan: Plan) -> list[Row]:
+def latency_rows(store: str, wiki: Wiki, projector: SqlProjector, plan: Plan) -> list[Row]:
     """Time from `save_page` returning until the views include the edit.
 
     Edits start every LATENCY_SPACING_SECONDS whether or not the views have caught up, so
@@ -463,7 +462,7 @@ def latency_rows(store: str, wiki: Wiki, projector: Projector, plan: Plan) -> li
     projector.start()
     projector.wait(wiki.recorder.max_notification_id(), timeout=60)
     committed: list[tuple[int, float]] = []
-    with PositionWatcher(projector.read_model) as watcher:
+    with PositionWatcher(projector.view) as watcher:
         next_edit = time.perf_counter()
         for number in range(plan.latency_edits):
             time.sleep(max(0.0, next_edit - time.perf_counter()))
@@ -523,7 +522,7 @@ def statements_of_one_read(reader: WikiReader, read_model: ReadModel, title: str
 
 
 def page_view_rows(
-    store: str, wiki: Wiki, projector: Projector, plan: Plan, profile: bool
+    store: str, wiki: Wiki, projector: SqlProjector, plan: Plan, profile: bool
 ) -> list[Row]:
     author = wiki.bootstrap_administrator("Lars Læser")
     page = wiki.page_by_title(title_of(0))
@@ -532,12 +531,12 @@ def page_view_rows(
     )
     projector.wait(saved.notification_id, timeout=30)
     projector.stop()
-    reader = WikiReader(projector.read_model, wiki)
+    reader = WikiReader(projector.view, wiki)
     view = reader.page(page.title)
     links = [link for link in view.links if link.relation == "link"]
     red = sum(not link.exists for link in links)
     assert len(links) >= LINK_PAGE_LINKS and red >= LINK_PAGE_LINKS // 2, (len(links), red)
-    statements = statements_of_one_read(reader, projector.read_model, page.title)
+    statements = statements_of_one_read(reader, projector.view, page.title)
     for _ in range(min(100, plan.reads)):
         reader.page(page.title)
 
@@ -591,7 +590,7 @@ def bench_store(store: str, settings: Settings, plan: Plan, profile: bool) -> li
         finally:
             projector.stop()
             projector.lock.release()
-            projector.read_model.close()
+            projector.view.close()
     return rows
 
 

@@ -11,13 +11,14 @@ import psycopg
 from eventsourcing.persistence import PersistenceError
 from psycopg.sql import SQL, Identifier
 
-from storage.locks import AdvisoryLock, FileLock, ProjectorLock
-from storage.projector import Projector
-from storage.readmodel import read_model_for
+from storage.locks import AdvisoryLock
+from storage.readmodel import SqlProjector, read_model_for
 from storage.subscriptions import RECORDER_TOPICS
 from wikiengine.application import Wiki
 from wikiengine.config import Settings
 from wikiengine.errors import WikiError
+from wikiengine.filelock import FileLock
+from wikiengine.projector import Projector, ProjectorLock
 from wikiengine.signing import Signer
 
 
@@ -111,7 +112,7 @@ def open_wiki(settings: Settings) -> Wiki:
         return _publish_key(wiki, key_file, signer)
 
 
-def open_projector(settings: Settings, wiki: Wiki) -> Projector:
+def open_projector(settings: Settings, wiki: Wiki) -> SqlProjector:
     """The projector of the read model in `wiki`'s store (views created if missing).
 
     It does nothing until started (`start`) or asked to catch up (`catch_up`).

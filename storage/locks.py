@@ -1,57 +1,16 @@
 """Who may project: one projector per store, however many web workers and nodes run.
 
 On SQLite the store is a local file, so a lock file beside it elects one process on the
-host. On PostgreSQL a session advisory lock elects one projector across all nodes; when
-its connection drops, the lock goes with it and another node takes over.
+host (`wikiengine.filelock`). On PostgreSQL a session advisory lock elects one projector
+across all nodes; when its connection drops, the lock goes with it and another node takes
+over.
 """
 
-import fcntl
-import os
-from pathlib import Path
 from typing import Protocol
 
 import psycopg
 
 PROJECTOR_LOCK_CLASS = 0x1A7E_0B5E  # an arbitrary, fixed advisory-lock class
-
-
-class ProjectorLock(Protocol):
-    def try_acquire(self) -> bool:
-        """Take the lock if nobody holds it; True when this process holds it."""
-
-    def holds(self) -> bool:
-        """Whether this process (still) holds the lock."""
-
-    def release(self) -> None: ...
-
-
-class FileLock:
-    """An exclusive `flock` on a file; released when the process ends, however it ends."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd: int | None = None
-
-    def try_acquire(self) -> bool:
-        if self._fd is not None:
-            return True
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        self._fd = fd
-        return True
-
-    def holds(self) -> bool:
-        return self._fd is not None  # a flock lasts as long as the process
-
-    def release(self) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
 
 
 class AdvisoryLock:

@@ -320,8 +320,10 @@ class Batch:
 
     # ------------------------------------------------------------------ writing
 
-    def write(self) -> None:
-        """Write everything this batch changed (within the caller's transaction)."""
+    def write(self) -> bool:
+        """Write everything this batch changed (within the caller's transaction).
+
+        Returns True when changed texts were left stale for `render_stale`."""
         sql = self.sql
         sql.many(
             "INSERT INTO view_pages (page_id, title, slug, version, text_version, body,"
@@ -411,6 +413,8 @@ class Batch:
                 if page_id in self.text_changed
             )
             write_renderings(sql, render(pages))
+            return False
+        return True
 
     def _page_row(self, state: PageState) -> tuple[Any, ...]:
         return (

@@ -18,6 +18,7 @@ from storage.projection import Batch, PageCache, render, stale_pages, write_rend
 from storage.schema import CREATE_STATEMENTS, DROP_STATEMENTS, TABLES
 from storage.sql import Sql
 from wikiengine.application import Wiki
+from wikiengine.projector import Projector
 
 TRACKING_NAME = "Wiki:sql"  # the position of the SQL views in the wiki's log
 RENDER_CHUNK = 200
@@ -56,13 +57,14 @@ class ReadModel(TrackingRecorder):
         """The log position of the last event the views include (0: none)."""
         return self.max_tracking_id(TRACKING_NAME) or 0
 
-    def apply(self, events: Sequence[tuple[Any, int]], after: int, up_to: int) -> None:
+    def apply(self, events: Sequence[tuple[Any, int]], after: int, up_to: int) -> bool:
         """Apply decoded events, (event, position) in log order, that follow position
         `after`, moving the views to `up_to` (which may lie past the last event when
         trailing rows could not be decoded).
 
         Raises IntegrityError, changing nothing, unless the views are at `after`: a
-        batch is never applied twice, nor on top of another projector's work.
+        batch is never applied twice, nor on top of another projector's work. Returns
+        True when pages were left stale (`settle` renders them).
         """
         try:
             with self._transaction(commit=True) as cursor:
@@ -71,7 +73,7 @@ class ReadModel(TrackingRecorder):
                 batch = Batch(sql, self.pages)
                 for event, position in events:
                     batch.apply(event, position)
-                batch.write()
+                return batch.write()
         except BaseException:
             self.pages.clear()  # it may hold states the rollback undid
             raise
@@ -120,6 +122,16 @@ class ReadModel(TrackingRecorder):
 
     def analyse(self) -> None:
         """Refresh the planner's statistics after many rows changed (a rebuild)."""
+
+    # The projector's view protocol (`wikiengine.projector.View`).
+    def forget(self) -> None:
+        self.pages.clear()
+
+    def settle(self) -> None:
+        self.render_stale()
+
+    def caught_up(self) -> None:
+        self.analyse()
 
     def stale_count(self) -> int:
         with self.read() as sql:
@@ -213,3 +225,6 @@ def read_model_for(wiki: Wiki) -> ReadModel:
     view_class = SQLiteReadModel if isinstance(factory, SQLiteFactory) else PostgresReadModel
     read_model: ReadModel = factory.tracking_recorder(view_class)
     return read_model
+
+
+SqlProjector = Projector[ReadModel]  # the projector of the SQL views

@@ -19,8 +19,8 @@ from psycopg.sql import SQL, Identifier
 
 from storage.accounts import AccountStore
 from storage.eventstore import open_projector, open_wiki
-from storage.projector import Projector
 from storage.queries import WikiReader
+from storage.readmodel import SqlProjector
 from storage.schema import TABLES
 from wikiengine.application import Wiki
 from wikiengine.config import Settings, load_settings
@@ -107,20 +107,20 @@ def editor(wiki: Wiki, admin: uuid.UUID) -> uuid.UUID:
 
 
 @pytest.fixture
-def projector(settings: Settings, wiki: Wiki) -> Iterator[Projector]:
+def projector(settings: Settings, wiki: Wiki) -> Iterator[SqlProjector]:
     """The read model's projector on the store under test (not started: call catch_up)."""
     running = open_projector(settings, wiki)
     yield running
     running.stop()
-    running.read_model.close()
+    running.view.close()
 
 
 @pytest.fixture
-def reader(projector: Projector, wiki: Wiki) -> WikiReader:
-    return WikiReader(projector.read_model, wiki)
+def reader(projector: SqlProjector, wiki: Wiki) -> WikiReader:
+    return WikiReader(projector.view, wiki)
 
 
-def view_rows(projector: Projector) -> dict[str, list[tuple[Any, ...]]]:
+def view_rows(projector: SqlProjector) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every read-model table, in a fixed order (to compare two builds)."""
-    with projector.read_model.read() as sql:
+    with projector.view.read() as sql:
         return {table: sorted(sql.rows(f"SELECT * FROM {table}"), key=repr) for table in TABLES}

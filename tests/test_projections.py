@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from storage.projector import Projector
 from storage.queries import WikiReader
+from storage.readmodel import SqlProjector
 from tests.conftest import view_rows
 from tests.tamper import EventTable
 from wikiengine.application import Wiki
@@ -60,7 +60,7 @@ def author(wiki: Wiki, admin: uuid.UUID, name: str) -> uuid.UUID:
 
 
 def test_current_page_has_title_kind_fields_html_and_last_author(
-    wiki: Wiki, editor: uuid.UUID, admin: uuid.UUID, projector: Projector, reader: WikiReader
+    wiki: Wiki, editor: uuid.UUID, admin: uuid.UUID, projector: SqlProjector, reader: WikiReader
 ) -> None:
     wiki.save_page(editor, "Idéstorm i Aarhus", CASE, "Første udkast")
     wiki.save_page(admin, "Idéstorm i Aarhus", CASE + "\n## Effekt\n\nGod effekt.\n", "", 1)
@@ -81,21 +81,21 @@ def test_current_page_has_title_kind_fields_html_and_last_author(
     assert page.updated_at > page.created_at
 
 
-def test_unknown_page_is_not_found(projector: Projector, reader: WikiReader) -> None:
+def test_unknown_page_is_not_found(projector: SqlProjector, reader: WikiReader) -> None:
     projector.catch_up()
     with pytest.raises(PageNotFound):
         reader.page("Findes ikke")
 
 
 def test_a_page_view_is_at_most_three_queries(
-    wiki: Wiki, editor: uuid.UUID, projector: Projector, reader: WikiReader
+    wiki: Wiki, editor: uuid.UUID, projector: SqlProjector, reader: WikiReader
 ) -> None:
     links = " ".join(f"[[Side {n}]]" for n in range(200))
     wiki.save_page(editor, "Mange links", links)
     for n in range(0, 200, 2):
         wiki.save_page(editor, f"Side {n}", "findes")
     projector.catch_up()
-    read_model = projector.read_model
+    read_model = projector.view
     issued: list[int] = []
     original = read_model.read
 
@@ -125,7 +125,7 @@ def test_a_page_view_is_at_most_three_queries(
 
 
 def test_red_link_turns_blue_when_the_target_is_created_without_rerendering(
-    wiki: Wiki, editor: uuid.UUID, projector: Projector, reader: WikiReader
+    wiki: Wiki, editor: uuid.UUID, projector: SqlProjector, reader: WikiReader
 ) -> None:
     wiki.save_page(editor, "Forside", "Se [[Ny case]] og [[Andet]].")
     projector.catch_up()
@@ -140,12 +140,12 @@ def test_red_link_turns_blue_when_the_target_is_created_without_rerendering(
     assert '<a class="wikilink" href="/wiki/Ny_case">Ny case</a>' in after.html
     assert '<a class="wikilink missing" href="/wiki/Andet">Andet</a>' in after.html
     assert {link.title: link.exists for link in after.links} == {"Ny case": True, "Andet": False}
-    with projector.read_model.read() as sql:
+    with projector.view.read() as sql:
         assert sql.rows("SELECT rendered_version FROM view_pages WHERE title = 'Forside'") == [(1,)]
 
 
 def test_a_link_to_a_deleted_page_is_red_again(
-    wiki: Wiki, editor: uuid.UUID, admin: uuid.UUID, projector: Projector, reader: WikiReader
+    wiki: Wiki, editor: uuid.UUID, admin: uuid.UUID, projector: SqlProjector, reader: WikiReader
 ) -> None:
     wiki.save_page(editor, "Forside", "Se [[Gammel]].")
     wiki.save_page(editor, "Gammel", "Snart væk.")
@@ -163,7 +163,7 @@ def test_a_link_to_a_deleted_page_is_red_again(
 
 
 def test_typed_relations_and_backlinks_in_both_directions(
-    wiki: Wiki, editor: uuid.UUID, projector: Projector, reader: WikiReader
+    wiki: Wiki, editor: uuid.UUID, projector: SqlProjector, reader: WikiReader
 ) -> None:
     wiki.save_page(editor, "Idéstorm i Aarhus", CASE)
     wiki.save_page(editor, "Byg på tillid", RECOMMENDATION)
@@ -187,7 +187,7 @@ def test_typed_relations_and_backlinks_in_both_directions(
 
 
 def test_an_edit_that_removes_a_relation_removes_the_backlink(
-    wiki: Wiki, editor: uuid.UUID, projector: Projector, reader: WikiReader
+    wiki: Wiki, editor: uuid.UUID, projector: SqlProjector, reader: WikiReader
 ) -> None:
     wiki.save_page(editor, "Idéstorm i Aarhus", CASE)
     wiki.save_page(editor, "Byg på tillid", RECOMMENDATION)
@@ -201,7 +201,7 @@ def test_an_edit_that_removes_a_relation_removes_the_backlink(
 
 
 def test_renamed_page_keeps_a_redirect_and_its_backlinks(
-    wiki: Wiki, editor: uuid.UUID, projector: Projector, reader: WikiReader
+    wiki: Wiki, editor: uuid.UUID, projector: SqlProjector, reader: WikiReader
 ) -> None:
     wiki.save_page(editor, "Gammel titel", "Indhold")
     wiki.save_page(editor, "Forside", "Se [[Gammel titel]].")
@@ -220,7 +220,7 @@ def test_renamed_page_keeps_a_redirect_and_its_backlinks(
 
 
 def test_revisions_are_paginated_with_size_delta_and_digest(
-    wiki: Wiki, editor: uuid.UUID, projector: Projector, reader: WikiReader
+    wiki: Wiki, editor: uuid.UUID, projector: SqlProjector, reader: WikiReader
 ) -> None:
     texts = ["a\n", "a\nbb\n", "bb\n", "bb\ncccc\n", "cccc\n"]
     wiki.save_page(editor, "Side", texts[0], "v1")
@@ -246,7 +246,7 @@ def test_revisions_are_paginated_with_size_delta_and_digest(
 
 
 def test_recent_changes_are_newest_first_across_pages(
-    wiki: Wiki, editor: uuid.UUID, projector: Projector, reader: WikiReader
+    wiki: Wiki, editor: uuid.UUID, projector: SqlProjector, reader: WikiReader
 ) -> None:
     wiki.save_page(editor, "En", "1", "første")
     wiki.save_page(editor, "To", "2", "anden")
@@ -264,7 +264,7 @@ def test_recent_changes_are_newest_first_across_pages(
 
 
 def test_time_travel_returns_the_version_current_at_that_moment(
-    wiki: Wiki, editor: uuid.UUID, projector: Projector, reader: WikiReader
+    wiki: Wiki, editor: uuid.UUID, projector: SqlProjector, reader: WikiReader
 ) -> None:
     clock = Clock(datetime(2026, 1, 10, 9, 0, tzinfo=UTC))
     wiki.clock = clock
@@ -288,7 +288,7 @@ def test_time_travel_returns_the_version_current_at_that_moment(
 
 
 def test_suppressed_text_cannot_be_read_back(
-    wiki: Wiki, editor: uuid.UUID, admin: uuid.UUID, projector: Projector, reader: WikiReader
+    wiki: Wiki, editor: uuid.UUID, admin: uuid.UUID, projector: SqlProjector, reader: WikiReader
 ) -> None:
     wiki.save_page(editor, "Side", "hemmeligt cpr-nummer\n")
     wiki.save_page(editor, "Side", "rettet\n", "", 1)
@@ -307,7 +307,7 @@ def test_suppressed_text_cannot_be_read_back(
 
 
 def test_blame_after_three_authors_with_a_moved_paragraph(
-    wiki: Wiki, admin: uuid.UUID, projector: Projector, reader: WikiReader
+    wiki: Wiki, admin: uuid.UUID, projector: SqlProjector, reader: WikiReader
 ) -> None:
     anna, bo, cecilie = (author(wiki, admin, name) for name in ("Anna", "Bo", "Cecilie"))
     paragraph_a = "Første afsnit af Anna.\nDet fortsætter her.\n"
@@ -333,7 +333,7 @@ def test_blame_after_three_authors_with_a_moved_paragraph(
 
 
 def test_credit_totals_add_up_to_the_history(
-    wiki: Wiki, admin: uuid.UUID, projector: Projector, reader: WikiReader
+    wiki: Wiki, admin: uuid.UUID, projector: SqlProjector, reader: WikiReader
 ) -> None:
     anna, bo = author(wiki, admin, "Anna"), author(wiki, admin, "Bo")
     texts = ["Et\n", "Et\nTo\n", "Et ændret\nTo\n", "To\n", "To\nTre og fire\n"]
@@ -368,7 +368,7 @@ def test_credit_totals_add_up_to_the_history(
 
 
 def test_rebuild_equals_the_incrementally_built_views(
-    wiki: Wiki, admin: uuid.UUID, projector: Projector
+    wiki: Wiki, admin: uuid.UUID, projector: SqlProjector
 ) -> None:
     anna, bo = author(wiki, admin, "Anna"), author(wiki, admin, "Bo")
     projector.start()  # live: small batches, rendered as they come
@@ -388,16 +388,16 @@ def test_rebuild_equals_the_incrementally_built_views(
     projector.stop()
     incremental = view_rows(projector)
 
-    projector.read_model.reset()
+    projector.view.reset()
     assert all(rows == [] for rows in view_rows(projector).values())
     projector.catch_up()
 
     assert view_rows(projector) == incremental
-    assert projector.read_model.stale_count() == 0
+    assert projector.view.stale_count() == 0
 
 
 def test_a_batch_is_applied_exactly_once(
-    wiki: Wiki, editor: uuid.UUID, projector: Projector
+    wiki: Wiki, editor: uuid.UUID, projector: SqlProjector
 ) -> None:
     wiki.save_page(editor, "Side", "tekst\n")
     projector.catch_up()
@@ -406,12 +406,14 @@ def test_a_batch_is_applied_exactly_once(
     events = [(wiki.mapper.to_domain_event(n), n.id) for n in notifications]
 
     with pytest.raises(IntegrityError):
-        projector.read_model.apply(events, 0, notifications[-1].id)
+        projector.view.apply(events, 0, notifications[-1].id)
 
     assert view_rows(projector) == before
 
 
-def test_only_one_projector_holds_the_lock(settings: Any, wiki: Wiki, projector: Projector) -> None:
+def test_only_one_projector_holds_the_lock(
+    settings: Any, wiki: Wiki, projector: SqlProjector
+) -> None:
     from storage.eventstore import open_projector
 
     other = open_projector(settings, wiki)
@@ -422,14 +424,14 @@ def test_only_one_projector_holds_the_lock(settings: Any, wiki: Wiki, projector:
         assert other.lock.try_acquire()
     finally:
         other.lock.release()
-        other.read_model.close()
+        other.view.close()
 
 
 # ---------------------------------------------------------------------- following live
 
 
 def test_read_your_writes_with_a_running_projector(
-    wiki: Wiki, editor: uuid.UUID, projector: Projector, reader: WikiReader
+    wiki: Wiki, editor: uuid.UUID, projector: SqlProjector, reader: WikiReader
 ) -> None:
     projector.start()
     for version in range(1, 6):
@@ -444,9 +446,9 @@ def test_read_your_writes_with_a_running_projector(
 
 
 def test_the_projector_recovers_from_a_failure(
-    wiki: Wiki, editor: uuid.UUID, projector: Projector, reader: WikiReader
+    wiki: Wiki, editor: uuid.UUID, projector: SqlProjector, reader: WikiReader
 ) -> None:
-    read_model = projector.read_model
+    read_model = projector.view
     real_apply = read_model.apply
     failures = []
 
@@ -469,7 +471,7 @@ def test_the_projector_recovers_from_a_failure(
 
 
 def test_the_authors_view_follows_verification_roles_blocks_and_renames(
-    wiki: Wiki, admin: uuid.UUID, projector: Projector, reader: WikiReader
+    wiki: Wiki, admin: uuid.UUID, projector: SqlProjector, reader: WikiReader
 ) -> None:
     bo = wiki.register_author("Bo")
     projector.catch_up()
@@ -499,7 +501,7 @@ def test_a_damaged_row_is_skipped_and_the_rest_projected(
     settings: Any,
     wiki: Wiki,
     editor: uuid.UUID,
-    projector: Projector,
+    projector: SqlProjector,
     reader: WikiReader,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -515,34 +517,34 @@ def test_a_damaged_row_is_skipped_and_the_rest_projected(
 
     assert reader.page("Før").body == "tekst\n"
     assert reader.page("Efter").body == "tekst\n"
-    assert projector.read_model.position() == last.notification_id
+    assert projector.view.position() == last.notification_id
     assert f"position {created.position} cannot be decoded" in caplog.text
     # The page's later edit cannot be applied without its start: skipped, not a stall.
     assert f"position {edit.notification_id} is skipped" in caplog.text
 
 
 def test_a_page_not_rendered_yet_is_rendered_for_the_reader(
-    wiki: Wiki, editor: uuid.UUID, projector: Projector, reader: WikiReader
+    wiki: Wiki, editor: uuid.UUID, projector: SqlProjector, reader: WikiReader
 ) -> None:
     for n in range(40):  # more pages than one batch renders inline
         wiki.save_page(editor, f"Side {n}", f"## Afsnit {n}\n\nTekst\n")
     wiki.save_page(editor, "Sag", CASE)
     notifications = wiki.recorder.select_notifications(start=1, limit=10_000)
     events = [(wiki.mapper.to_domain_event(n), n.id) for n in notifications]
-    projector.read_model.apply(events, 0, notifications[-1].id)
-    assert projector.read_model.stale_count() == 41
+    projector.view.apply(events, 0, notifications[-1].id)
+    assert projector.view.stale_count() == 41
 
     page = reader.page("Sag")
     assert (page.kind, page.fields["sector"]) == ("case", "kommune")
     assert reader.page("Side 3").toc == ((2, "h-afsnit-3", "Afsnit 3"),)
 
-    assert projector.read_model.render_stale() == 41
-    assert projector.read_model.stale_count() == 0
+    assert projector.view.render_stale() == 41
+    assert projector.view.stale_count() == 0
     assert reader.page("Sag").html == page.html
 
 
 def test_lists_are_in_danish_order_on_every_database(
-    wiki: Wiki, editor: uuid.UUID, projector: Projector, reader: WikiReader
+    wiki: Wiki, editor: uuid.UUID, projector: SqlProjector, reader: WikiReader
 ) -> None:
     titles = ["Æble", "apple", "Banana", "Øen", "zebra", "Ål"]
     for title in titles:

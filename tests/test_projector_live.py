@@ -13,8 +13,8 @@ import pytest
 
 from storage import projection
 from storage.eventstore import open_projector, open_wiki
-from storage.projector import Projector
 from storage.queries import WikiReader
+from storage.readmodel import SqlProjector
 from tests.conftest import POSTGRES_URL, view_rows
 from wikiengine.application import Wiki
 from wikiengine.cli import main
@@ -37,13 +37,13 @@ def _write_edits(settings: Settings, editor: str, results: Any) -> None:
             time.sleep(0.15)
     finally:
         projector.stop()
-        projector.read_model.close()
+        projector.view.close()
         wiki.close()
 
 
 @pytest.mark.parametrize("store", [pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_edits_from_another_process_are_readable_within_a_second(
-    settings: Settings, editor: uuid.UUID, projector: Projector, reader: WikiReader
+    settings: Settings, editor: uuid.UUID, projector: SqlProjector, reader: WikiReader
 ) -> None:
     projector.start()
     context = multiprocessing.get_context("spawn")
@@ -72,7 +72,7 @@ def test_edits_from_another_process_are_readable_within_a_second(
 
 @pytest.mark.parametrize("store", [pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_a_killed_listen_connection_is_replaced(
-    wiki: Wiki, editor: uuid.UUID, projector: Projector, reader: WikiReader
+    wiki: Wiki, editor: uuid.UUID, projector: SqlProjector, reader: WikiReader
 ) -> None:
     projector.start()
     first = wiki.save_page(editor, "Side", "før\n")
@@ -106,14 +106,14 @@ def test_rebuild_command_rebuilds_the_same_views(
     cli_env: Settings,
     wiki: Wiki,
     editor: uuid.UUID,
-    projector: Projector,
+    projector: SqlProjector,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     for n in range(30):
         wiki.save_page(editor, f"Side {n}", f"Tekst {n} med [[Side {n + 1}]]\n")
     projector.catch_up()
     before = view_rows(projector)
-    with projector.read_model.read() as sql:
+    with projector.view.read() as sql:
         sql.run("SELECT 1")  # the connection works before the rebuild drops the tables
 
     assert main(["rebuild"]) == 0
@@ -123,7 +123,7 @@ def test_rebuild_command_rebuilds_the_same_views(
 
 
 def test_rebuild_refuses_while_another_process_projects(
-    cli_env: Settings, projector: Projector, capsys: pytest.CaptureFixture[str]
+    cli_env: Settings, projector: SqlProjector, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert projector.lock.try_acquire()
     try:
@@ -143,7 +143,7 @@ def test_rebuild_names_unknown_views(cli_env: Settings, capsys: pytest.CaptureFi
 
 @pytest.mark.parametrize("store", [pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_a_standby_projector_survives_a_failed_lock_attempt(
-    settings: Settings, wiki: Wiki, projector: Projector
+    settings: Settings, wiki: Wiki, projector: SqlProjector
 ) -> None:
     projector.start()  # holds the lock
     standby = open_projector(settings, wiki)  # another worker or node
@@ -166,12 +166,12 @@ def test_a_standby_projector_survives_a_failed_lock_attempt(
         assert standby.restarts >= 1
     finally:
         standby.stop()
-        standby.read_model.close()
+        standby.view.close()
 
 
 @pytest.mark.parametrize("store", [pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_a_lost_lock_session_is_noticed(
-    settings: Settings, wiki: Wiki, projector: Projector
+    settings: Settings, wiki: Wiki, projector: SqlProjector
 ) -> None:
     assert projector.lock.try_acquire()
     with psycopg.connect(POSTGRES_URL, autocommit=True) as admin_connection:
@@ -188,11 +188,11 @@ def test_a_lost_lock_session_is_noticed(
         assert not projector.lock.try_acquire()
     finally:
         other.lock.release()
-        other.read_model.close()
+        other.view.close()
 
 
 def test_a_projector_taking_over_again_does_not_trust_its_old_cache(
-    settings: Settings, wiki: Wiki, editor: uuid.UUID, projector: Projector, reader: WikiReader
+    settings: Settings, wiki: Wiki, editor: uuid.UUID, projector: SqlProjector, reader: WikiReader
 ) -> None:
     first = wiki.save_page(editor, "Side", "linje et\n")
     projector.start()
@@ -207,7 +207,7 @@ def test_a_projector_taking_over_again_does_not_trust_its_old_cache(
         other.wait(renamed.notification_id)
     finally:
         other.stop()
-        other.read_model.close()
+        other.view.close()
 
     projector.start()  # takes the lock again
     last = wiki.save_page(editor, "Ny side", "linje et\nlinje to\nlinje tre\n", "", 3)
@@ -215,20 +215,20 @@ def test_a_projector_taking_over_again_does_not_trust_its_old_cache(
     projector.stop()
     assert reader.page("Ny side").title == "Ny side"
     live = view_rows(projector)
-    projector.read_model.reset()
+    projector.view.reset()
     projector.catch_up()
     assert view_rows(projector) == live
 
 
 @pytest.mark.parametrize("store", ["sqlite"])
 def test_rendering_does_not_hold_the_write_lock_against_other_writers(
-    wiki: Wiki, editor: uuid.UUID, projector: Projector, monkeypatch: pytest.MonkeyPatch
+    wiki: Wiki, editor: uuid.UUID, projector: SqlProjector, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for n in range(60):
         wiki.save_page(editor, f"Side {n}", f"tekst {n}\n" * 50)
     notifications = wiki.recorder.select_notifications(start=0, limit=5000)
     projector._apply(0, notifications)  # one big batch: the pages are left stale
-    assert projector.read_model.stale_count() == 60
+    assert projector.view.stale_count() == 60
     real_render = projection.render_markup
 
     def slow_render(text: str) -> Any:
@@ -236,7 +236,7 @@ def test_rendering_does_not_hold_the_write_lock_against_other_writers(
         return real_render(text)
 
     monkeypatch.setattr(projection, "render_markup", slow_render)
-    database = projector.read_model.datastore.pool.db_name  # type: ignore[attr-defined]
+    database = projector.view.datastore.pool.db_name  # type: ignore[attr-defined]
     other_worker = subprocess.Popen(
         [
             sys.executable,
@@ -251,8 +251,8 @@ def test_rendering_does_not_hold_the_write_lock_against_other_writers(
     )
     try:
         time.sleep(0.3)
-        assert projector.read_model.render_stale() == 60
+        assert projector.view.render_stale() == 60
     finally:
         other_worker.kill()
         other_worker.wait()
-    assert projector.read_model.stale_count() == 0
+    assert projector.view.stale_count() == 0

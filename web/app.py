@@ -14,7 +14,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from storage.eventstore import open_projector, open_wiki
-from storage.projector import Projector
+from storage.readmodel import SqlProjector
 from web import api, views
 from web.errors import EXCEPTION_HANDLERS
 from web.headers import SecurityHeadersMiddleware
@@ -40,7 +40,7 @@ ROUTES = [
 ]
 
 
-def create_app(wiki: Wiki, projector: Projector | None = None) -> Starlette:
+def create_app(wiki: Wiki, projector: SqlProjector | None = None) -> Starlette:
     """The web application over `wiki`; it closes the wiki when the server shuts down.
 
     With a `projector`, the server also keeps the read model up to date while it runs
@@ -59,7 +59,7 @@ def create_app(wiki: Wiki, projector: Projector | None = None) -> Starlette:
                     try:
                         projector.stop()
                     finally:
-                        projector.read_model.close()
+                        projector.view.close()
             finally:
                 wiki.close()
 

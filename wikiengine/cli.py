@@ -174,13 +174,13 @@ def _rebuild(args: argparse.Namespace, settings: Settings) -> int:
                     file=sys.stderr,
                 )
                 return 1
-            projector.read_model.reset()
+            projector.view.reset()
             with tqdm(total=wiki.recorder.max_notification_id(), unit="event", desc="sql") as bar:
                 events = projector.catch_up(on_progress=bar.update)
             print(f"wikiengine: rebuilt sql from {events} events", file=sys.stderr)
         finally:
             projector.lock.release()
-            projector.read_model.close()
+            projector.view.close()
     return 0
 
 

@@ -1,9 +1,10 @@
-"""The projector: keeps the SQL read model following the wiki's event log.
+"""The projector: keeps a view (the SQL read model, a node's search index) following the
+wiki's event log.
 
 `catch_up` applies everything recorded so far (rebuilds, tests, the CLI). `start` runs a
-supervised background thread: it waits for the projector lock, subscribes from the read
-model's position, and applies batches as they arrive; when anything fails (a dropped
-LISTEN connection, a database restart) it logs, backs off and subscribes again.
+supervised background thread: it waits for the view's lock, subscribes from the view's
+position, and applies batches as they arrive; when anything fails (a dropped LISTEN
+connection, a database restart) it logs, backs off and subscribes again.
 """
 
 import gc
@@ -12,13 +13,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from eventsourcing.persistence import Notification
 
-from storage.locks import ProjectorLock
-from storage.projection import RENDER_INLINE_MAX
-from storage.readmodel import ReadModel
 from wikiengine.application import Wiki
 
 log = logging.getLogger(__name__)
@@ -43,11 +41,46 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-class Projector:
-    def __init__(self, wiki: Wiki, read_model: ReadModel, lock: ProjectorLock) -> None:
+class View(Protocol):
+    """What a projector drives: a projection that keeps its own position in the log."""
+
+    def position(self) -> int:
+        """The log position of the last event the view includes (0: none)."""
+
+    def apply(self, events: Sequence[tuple[Any, int]], after: int, up_to: int) -> bool:
+        """Apply decoded (event, position) pairs following position `after`, moving the
+        view to `up_to` atomically; refuse (raising) unless the view is at `after`.
+        True when the view deferred work that `settle` does."""
+
+    def forget(self) -> None:
+        """Drop what the view remembers between batches: another writer may have run."""
+
+    def settle(self) -> None:
+        """Do work deferred by `apply` (for the SQL views: render stale pages)."""
+
+    def caught_up(self) -> None:
+        """Called after a catch-up that applied events (refresh statistics and the like)."""
+
+
+V = TypeVar("V", bound=View)
+
+
+class ProjectorLock(Protocol):
+    def try_acquire(self) -> bool:
+        """Take the lock if nobody holds it; True when this process holds it."""
+
+    def holds(self) -> bool:
+        """Whether this process (still) holds the lock."""
+
+    def release(self) -> None: ...
+
+
+class Projector(Generic[V]):
+    def __init__(self, wiki: Wiki, view: V, lock: ProjectorLock, name: str = "projector") -> None:
         self.wiki = wiki
-        self.read_model = read_model
+        self.view = view
         self.lock = lock
+        self.name = name
         self.restarts = 0  # how often the supervisor had to start following again
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -57,35 +90,35 @@ class Projector:
     # ------------------------------------------------------------------ catching up
 
     def catch_up(self, on_progress: Callable[[int], object] | None = None) -> int:
-        """Apply every event recorded so far, then render what the catch-up left stale.
+        """Apply every event recorded so far, then settle what the catch-up deferred.
 
         Returns how many events were read. The caller should hold the projector lock.
         """
         read = 0
-        self.read_model.pages.clear()  # another projector may have written since
+        self.view.forget()  # another projector may have written since
         with _collector_paused():
             while True:
                 notifications = self.wiki.recorder.select_notifications(
-                    start=self.read_model.position(),
+                    start=self.view.position(),
                     limit=CATCH_UP_BATCH_SIZE,
                     inclusive_of_start=False,
                 )
                 if not notifications:
                     break
-                self._apply(self.read_model.position(), notifications)
+                self._apply(self.view.position(), notifications)
                 read += len(notifications)
                 if on_progress is not None:
                     on_progress(len(notifications))
-            self.read_model.render_stale()
+            self.view.settle()
         self._maybe_stale = False
         if read:
-            self.read_model.analyse()
+            self.view.caught_up()
         return read
 
     def backlog(self) -> int:
         """How many events the read model has yet to apply."""
         last = self.wiki.recorder.max_notification_id() or 0
-        return max(0, last - self.read_model.position())
+        return max(0, last - self.view.position())
 
     def _apply(self, after: int, notifications: Sequence[Notification]) -> None:
         """Apply the notifications that follow position `after`."""
@@ -99,8 +132,7 @@ class Projector:
                     "The event at position %d cannot be decoded; the read model skips it",
                     notification.id,
                 )
-        self.read_model.apply(events, after, notifications[-1].id)
-        if len(notifications) > RENDER_INLINE_MAX:
+        if self.view.apply(events, after, notifications[-1].id):
             self._maybe_stale = True
 
     # ------------------------------------------------------------------ following
@@ -108,7 +140,7 @@ class Projector:
     def start(self) -> None:
         """Follow the log in a background thread until `stop`."""
         self._stopping.clear()
-        self._thread = threading.Thread(target=self._supervise, name="projector", daemon=True)
+        self._thread = threading.Thread(target=self._supervise, name=self.name, daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -140,8 +172,8 @@ class Projector:
 
     def _follow(self) -> None:
         """Apply batches as they come, for as long as this process holds the lock."""
-        self.read_model.pages.clear()  # another projector may have written since
-        position = self.read_model.position()
+        self.view.forget()  # another projector may have written since
+        position = self.view.position()
         subscription: Any = self.wiki.recorder.subscribe(gt=position)
         self._subscription = subscription
         with subscription:
@@ -160,7 +192,7 @@ class Projector:
                 self._apply(position, batch)
                 position = batch[-1].id
                 if self._maybe_stale and len(batch) < BATCH_SIZE:
-                    self.read_model.render_stale()
+                    self.view.settle()
                     self._maybe_stale = False
 
     # ------------------------------------------------------------------ read your writes
@@ -175,10 +207,11 @@ class Projector:
             return
         deadline = time.monotonic() + timeout
         pause = 0.002
-        while self.read_model.position() < notification_id:
+        while self.view.position() < notification_id:
             if time.monotonic() > deadline:
                 raise TimeoutError(
-                    f"The read model has not reached position {notification_id} in {timeout} s"
+                    f"The {self.name}'s view has not reached position {notification_id}"
+                    f" in {timeout} s"
                 )
             time.sleep(pause)
             pause = min(pause * 2, 0.05)
