@@ -42,7 +42,7 @@ class PageDocument:
     tags: tuple[str, ...]
     authors: tuple[str, ...]  # ids of the authors of its text, first edit first
     relations: dict[str, tuple[str, ...]]  # relation -> titles of related pages
-    text: str  # the searchable plain text: text fields, then the body
+    text: str  # the searchable plain text: text fields, tags, then the body
     created: str
     modified: str
     hidden: bool  # deleted: kept for a restore, never found
@@ -69,13 +69,19 @@ class PageDocument:
             keywords=keywords,
             tags=content.tags,
             relations={name: content.relations[name] for name in RELATIONS},
-            text="\n".join([*field_text, body]).strip(),
+            text="\n".join([*field_text, ", ".join(content.tags), body]).strip(),
         )
 
     def with_author(self, author_id: str) -> "PageDocument":
         if author_id in self.authors:
             return self
         return replace(self, authors=(*self.authors, author_id))
+
+    def touched_at(self, signed_at: str) -> "PageDocument":
+        return replace(self, modified=signed_at)
+
+    def hidden_as(self, hidden: bool) -> "PageDocument":
+        return replace(self, hidden=hidden)
 
     def renamed(self, title: str, slug: str) -> "PageDocument":
         slugs = (slug, *(old for old in self.slugs if old != slug))

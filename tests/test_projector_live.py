@@ -130,7 +130,7 @@ def test_rebuild_refuses_while_another_process_projects(
         assert main(["rebuild", "sql"]) == 1
     finally:
         projector.lock.release()
-    assert "another process is projecting" in capsys.readouterr().err
+    assert "another process keeps sql up to date" in capsys.readouterr().err
 
 
 def test_rebuild_names_unknown_views(cli_env: Settings, capsys: pytest.CaptureFixture[str]) -> None:

@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
+from search.indexer import open_search_projector
 from storage.accounts import AccountStore
 from storage.eventlog import export_log, last_position, stored_rows
 from storage.eventstore import open_projector, open_wiki, open_wiki_for_audit
@@ -24,6 +25,7 @@ from wikiengine.config import Settings, load_settings
 from wikiengine.demo import load_demo
 from wikiengine.errors import WikiError
 from wikiengine.keyring import keys_document
+from wikiengine.projector import Projector
 from wikiengine.signing import PublicKey
 from wikiengine.verify import (
     Report,
@@ -33,7 +35,7 @@ from wikiengine.verify import (
     verify_lines,
 )
 
-VIEWS = ("sql",)  # the read models `rebuild` knows
+VIEWS = ("sql", "search")  # the projections `rebuild` knows
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -137,12 +139,15 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.demo and load_demo(wiki):
             print("wikiengine: loaded the Danish demo wiki", file=sys.stderr)
-        projector = open_projector(settings, wiki) if args.workers == 1 else None
+        if args.workers == 1:
+            projector = open_projector(settings, wiki)
+            search = open_search_projector(settings, wiki)
     except BaseException:
         wiki.close()
         raise
-    if projector is not None:
-        uvicorn.run(create_app(wiki, projector), host=args.host, port=args.port)  # closes both
+    if args.workers == 1:
+        # The app closes the wiki and both projections when the server stops.
+        uvicorn.run(create_app(wiki, projector, search), host=args.host, port=args.port)
         return 0
     # Each worker process opens its own wiki from the same WIKI_* settings.
     wiki.close()
@@ -165,23 +170,32 @@ def _rebuild(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 2
     with open_wiki(settings) as wiki:
-        projector = open_projector(settings, wiki)
-        try:
-            if not projector.lock.try_acquire():
-                print(
-                    "wikiengine: another process is projecting this store (a running"
-                    " server?); stop it and try again",
-                    file=sys.stderr,
-                )
+        for view in [view for view in VIEWS if view in args.views] or VIEWS:
+            opener = open_projector if view == "sql" else open_search_projector
+            if not _rebuild_view(view, opener(settings, wiki)):
                 return 1
-            projector.view.reset()
-            with tqdm(total=wiki.recorder.max_notification_id(), unit="event", desc="sql") as bar:
-                events = projector.catch_up(on_progress=bar.update)
-            print(f"wikiengine: rebuilt sql from {events} events", file=sys.stderr)
-        finally:
-            projector.lock.release()
-            projector.view.close()
     return 0
+
+
+def _rebuild_view(name: str, projector: Projector[Any]) -> bool:
+    """Empty one projection and apply the whole log to it again, showing progress."""
+    try:
+        if not projector.lock.try_acquire():
+            print(
+                f"wikiengine: another process keeps {name} up to date (a running server?);"
+                " stop it and try again",
+                file=sys.stderr,
+            )
+            return False
+        projector.view.reset()
+        total = projector.wiki.recorder.max_notification_id()
+        with tqdm(total=total, unit="event", desc=name) as bar:
+            events = projector.catch_up(on_progress=bar.update)
+        print(f"wikiengine: rebuilt {name} from {events} events", file=sys.stderr)
+        return True
+    finally:
+        projector.lock.release()
+        projector.view.close()
 
 
 def _admin_create(args: argparse.Namespace, settings: Settings) -> int:

@@ -61,6 +61,12 @@ class View(Protocol):
     def caught_up(self) -> None:
         """Called after a catch-up that applied events (refresh statistics and the like)."""
 
+    def reset(self) -> None:
+        """Empty the view and forget its position: the next catch-up rebuilds it."""
+
+    def close(self) -> None:
+        """Release what the view holds open."""
+
 
 V = TypeVar("V", bound=View)
 

@@ -1,0 +1,186 @@
+"""Running a search on one searcher: match, count facets, rank, highlight, relate.
+
+Matching and counting work on bitsets of cached postings (`search.postings`). Ranking is
+BM25 (whoosh's constants, titles weighted double) computed exactly for the candidates:
+every match when there are few; when there are many, the matches that have a query word
+in their title or are among each word's most frequent users ("champion lists", Manning,
+Raghavan and Schütze, Introduction to Information Retrieval, §7.1.3), topped up with the
+newest matches should those be too few. A search without words lists the newest pages.
+"""
+
+import heapq
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from whoosh.query import Phrase
+from whoosh.searching import Searcher
+
+from search.parsing import Clause
+from search.postings import Postings, PostingsCache, from_bits, highest, to_bits
+from search.schema import HIDDEN, PAGE_DOCTYPE
+
+TEXT_FIELDS = {"title": 2.0, "body": 1.0}  # field -> weight
+K1, B = 1.2, 0.75  # whoosh's BM25F defaults
+EXACT_MAX = 400  # rank every match up to this many
+NEWEST_CANDIDATES = 200  # a search without words sorts this many of the newest by date
+MAX_EXPANSIONS = 50  # a prefix stands for at most this many words, the most common first
+
+
+@dataclass(frozen=True)
+class Segment:
+    reader: Any  # a whoosh SegmentReader
+    offset: int  # its first document's number in the searcher
+    size: int
+
+
+class Matcher:
+    """Bitsets over all of a searcher's documents (segment bitsets shifted into place)."""
+
+    def __init__(self, searcher: Searcher, cache: PostingsCache) -> None:
+        self.searcher = searcher
+        self.cache = cache
+        self.segments = [
+            Segment(sub.reader(), offset, sub.reader().doc_count_all())
+            for sub, offset in searcher.subsearchers
+        ]
+        self._segment_searchers = [sub for sub, _ in searcher.subsearchers]
+
+    # ------------------------------------------------------------------ bitsets
+
+    def term(self, field: str, term: str) -> int:
+        bits = 0
+        for segment in self.segments:
+            found = self.cache.get(segment.reader, field, term).bits
+            if found:
+                bits |= found << segment.offset
+        return bits
+
+    def any_of(self, field: str, values: Iterable[str]) -> int:
+        bits = 0
+        for value in values:
+            bits |= self.term(field, value)
+        return bits
+
+    def deleted(self) -> int:
+        bits = 0
+        for segment in self.segments:
+            if segment.reader.has_deletions():
+                bits |= to_bits(list(segment.reader.segment().deleted_docs())) << segment.offset
+        return bits
+
+    def visible(self) -> int:
+        """Every page document that is neither deleted (by whoosh) nor hidden (a deleted
+        page's document, kept for a restore)."""
+        pages = self.term("doctype", PAGE_DOCTYPE)
+        return pages & ~self.term("hidden", HIDDEN) & ~self.deleted()
+
+    def clause(self, clause: Clause) -> int:
+        if clause.kind == "word":
+            return self.any_field(clause.terms[0])
+        if clause.kind == "prefix":
+            bits = 0
+            for field, term in self.expansions(clause.terms):
+                bits |= self.term(field, term)
+            return bits
+        return self.phrase(clause.terms)
+
+    def any_field(self, term: str) -> int:
+        bits = 0
+        for field in TEXT_FIELDS:
+            bits |= self.term(field, term)
+        return bits
+
+    def expansions(self, prefixes: tuple[str, ...]) -> list[tuple[str, str]]:
+        """The indexed words that begin with any of `prefixes`, the most common first."""
+        found: list[tuple[str, str]] = []
+        for field in TEXT_FIELDS:
+            frequency: dict[str, int] = {}
+            for segment in self.segments:
+                for prefix in prefixes:
+                    for term in segment.reader.expand_prefix(field, prefix):
+                        frequency[term] = frequency.get(term, 0) + segment.reader.doc_frequency(
+                            field, term
+                        )
+            common = heapq.nlargest(MAX_EXPANSIONS, frequency, key=frequency.__getitem__)
+            found.extend((field, term) for term in common)
+        return found
+
+    def phrase(self, terms: tuple[str, ...]) -> int:
+        bits = 0
+        for field in TEXT_FIELDS:
+            query = Phrase(field, list(terms))
+            for sub, segment in zip(self._segment_searchers, self.segments, strict=True):
+                docs = list(sub.docs_for_query(query))
+                if docs:
+                    bits |= to_bits(docs) << segment.offset
+        return bits
+
+    # ------------------------------------------------------------------ ranking
+
+    def rank(self, matches: int, terms: list[tuple[str, str]], count: int) -> list[int]:
+        """The best `count` matches for `terms` ((field, term) pairs), best first."""
+        if not terms:
+            return self.newest(matches, count)
+        postings = {key: self._postings(*key) for key in set(terms)}
+        if matches.bit_count() <= EXACT_MAX:
+            candidates = from_bits(matches)
+        else:
+            chosen = 0
+            for (field, _term), per_segment in postings.items():
+                for segment, found in zip(self.segments, per_segment, strict=True):
+                    champions = found.bits if field == "title" else found.champions
+                    chosen |= champions << segment.offset
+            chosen &= matches
+            candidates = from_bits(chosen)
+            if len(candidates) < count:
+                candidates += highest(matches & ~chosen, count - len(candidates))
+        scores = self._scores(candidates, postings)
+        return heapq.nlargest(count, candidates, key=lambda docnum: (scores[docnum], docnum))
+
+    def newest(self, matches: int, count: int) -> list[int]:
+        """The `count` most recently modified matches. Each text edit writes its page
+        anew after all others, so the newest are among the highest document numbers;
+        only a rename or a restore moves an older page there, and sorting puts it back."""
+        candidates = highest(matches, max(4 * count, NEWEST_CANDIDATES))
+        modified = self.searcher.reader().column_reader("modified")
+        return sorted(candidates, key=lambda docnum: (modified[docnum], docnum), reverse=True)[
+            :count
+        ]
+
+    def _postings(self, field: str, term: str) -> list[Postings]:
+        return [self.cache.get(segment.reader, field, term) for segment in self.segments]
+
+    def _scores(
+        self, candidates: list[int], postings: Mapping[tuple[str, str], list[Postings]]
+    ) -> dict[int, float]:
+        searcher = self.searcher
+        documents = searcher.doc_count_all() or 1
+        weights = {}
+        for field, term in postings:
+            frequency = searcher.doc_frequency(field, term)
+            idf = math.log(1 + (documents - frequency + 0.5) / (frequency + 0.5))
+            average = (searcher.field_length(field) / documents) or 1.0
+            weights[field, term] = (idf * TEXT_FIELDS[field], average)
+        scores: dict[int, float] = {}
+        for docnum in candidates:
+            index = self._segment_of(docnum)
+            segment = self.segments[index]
+            local = docnum - segment.offset
+            score = 0.0
+            for key, per_segment in postings.items():
+                tf = per_segment[index].frequency(local)
+                if tf:
+                    weight, average = weights[key]
+                    length = segment.reader.doc_field_length(local, key[0], 1) or 1
+                    norm = K1 * ((1 - B) + B * length / average)
+                    score += weight * tf * (K1 + 1) / (tf + norm)
+            scores[docnum] = score
+        return scores
+
+    def _segment_of(self, docnum: int) -> int:
+        for index, segment in enumerate(self.segments):
+            if segment.offset <= docnum < segment.offset + segment.size:
+                return index
+        raise IndexError(docnum)

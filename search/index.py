@@ -1,0 +1,262 @@
+"""A node's search index: a projection of the event log into a whoosh index on local disk.
+
+The indexer is the index's only writer. Each batch of events becomes one whoosh commit
+that also rewrites the tracking document holding the index's position, so the documents
+and the position change together or not at all (whoosh writes new segment files, then
+renames the new table of contents into place). An index that is missing, unreadable,
+from another store or ahead of the store is replaced by an empty one, which the projector
+then fills from the start of the log.
+"""
+
+import logging
+import shutil
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh.index import FileIndex
+from whoosh.searching import Searcher
+from whoosh.writing import SegmentWriter
+
+from search.documents import PageDocument, from_stored, new_page
+from search.postings import PostingsCache
+from search.results import SearchRequest, SearchResults, run
+from search.schema import AUTHOR_PREFIX, PAGE_PREFIX, TRACKING_ID, make_schema
+from wikiengine.authors import Author
+from wikiengine.pages import Page, Slug
+
+log = logging.getLogger(__name__)
+
+PAGE_CACHE_SIZE = 5_000
+WRITER_TIMEOUT_SECONDS = 30.0  # another writer (a rebuild) holds whoosh's lock this long
+WRITER_MEMORY_MB = 256  # segment buffer: a catch-up batch becomes few segments
+
+
+class IndexMovedOn(RuntimeError):
+    """The index is not at the position a batch follows: another writer ran."""
+
+
+class SearchUnavailable(RuntimeError):
+    """There is no index yet: the indexer is building it."""
+
+
+class SearchIndex:
+    """The index in `directory`, following the store named `store` (a fingerprint of the
+    event store, so an index copied from or left by another store is never trusted).
+
+    Any process may read it; only the process holding the indexer's lock may call the
+    view methods (`forget`, `apply`, `reset`), and `forget`, which starts every catch-up
+    and every follow, is where an untrustworthy index is replaced by an empty one.
+    """
+
+    def __init__(self, directory: Path, store: str, last_position: Callable[[], int]) -> None:
+        self.directory = directory
+        self.store = store
+        self.last_position = last_position  # the store's newest event
+        self.postings = PostingsCache()  # shared by the searches of all requests
+        self._pages: OrderedDict[str, PageDocument] = OrderedDict()
+        self._index: FileIndex | None = None
+
+    # ------------------------------------------------------------------ opening
+
+    def _opened(self) -> FileIndex | None:
+        """The index, or None while there is none (or none that can be read)."""
+        if self._index is None:
+            try:
+                self._index = whoosh_index.open_dir(str(self.directory))
+            except Exception:  # missing (EmptyIndexError) or damaged: the indexer rebuilds
+                return None
+        return self._index
+
+    def _problem(self) -> str | None:
+        if not any(self.directory.glob("*.toc")):  # whoosh's tables of contents
+            return "there is no index"
+        try:
+            found = whoosh_index.open_dir(str(self.directory))
+            with found.searcher() as searcher:
+                tracking = searcher.document(id=TRACKING_ID) or {}
+        except Exception as error:  # whoosh raises many kinds on a damaged file
+            return f"it cannot be read ({type(error).__name__}: {error})"
+        if not _same_store(str(tracking.get("store")), self.store):
+            return "it was built from another event store"
+        if int(tracking.get("position", 0)) > self.last_position():
+            return "it is ahead of the event store (was the store replaced?)"
+        return None
+
+    def _create(self) -> FileIndex:
+        shutil.rmtree(self.directory, ignore_errors=True)
+        self.directory.mkdir(parents=True)
+        created = whoosh_index.create_in(str(self.directory), make_schema())
+        writer = created.writer(timeout=WRITER_TIMEOUT_SECONDS)
+        writer.add_document(id=TRACKING_ID, position=0, store=self.store)
+        writer.commit()
+        self._index = created
+        return created
+
+    def reset(self) -> None:
+        """Empty the index: the next catch-up rebuilds it from the start of the log."""
+        self._create()
+        self._pages.clear()
+
+    def close(self) -> None:
+        if self._index is not None:
+            self._index.close()
+
+    # ------------------------------------------------------------------ reading
+
+    @contextmanager
+    def searcher(self) -> Iterator[Searcher]:
+        """A searcher on the latest commit; one per request, closed after it."""
+        opened = self._opened()
+        if opened is None:
+            raise SearchUnavailable("The search index is being built; try again shortly.")
+        searcher = opened.searcher()
+        try:
+            yield searcher
+        finally:
+            searcher.close()
+
+    def search(self, request: SearchRequest) -> SearchResults:
+        with self.searcher() as searcher:
+            return run(searcher, self.postings, request)
+
+    def position(self) -> int:
+        """The log position of the last event the index includes (0: no index yet)."""
+        if self._opened() is None:
+            return 0
+        with self.searcher() as searcher:
+            return _position(searcher)
+
+    # ------------------------------------------------------------------ the view protocol
+
+    def apply(self, events: Sequence[tuple[Any, int]], after: int, up_to: int) -> bool:
+        """Apply decoded events, (event, position) in log order, following `after`, in
+        one commit that also moves the index to `up_to`. Raises `IndexMovedOn`,
+        changing nothing, unless the index is at `after`."""
+        opened = self._opened() or self._create()
+        writer = opened.writer(timeout=WRITER_TIMEOUT_SECONDS, limitmb=WRITER_MEMORY_MB)
+        try:
+            searcher = writer.searcher()
+            try:
+                found = _position(searcher)
+                if found != after:
+                    raise IndexMovedOn(f"The index is at {found}, not at {after}")
+                batch = _Batch(searcher, self._pages)
+                for event, position in events:
+                    batch.apply(event, position)
+            finally:
+                searcher.close()
+            batch.write(writer)
+            writer.update_document(id=TRACKING_ID, position=up_to, store=self.store)
+        except BaseException:
+            writer.cancel()
+            self._pages.clear()  # it may hold states the cancelled commit undid
+            raise
+        writer.commit()
+        return False
+
+    def forget(self) -> None:
+        self._pages.clear()
+        problem = self._problem()
+        if problem is not None:
+            if self.directory.exists():
+                log.warning("The search index in %s is rebuilt: %s", self.directory, problem)
+            self._create()
+
+    def settle(self) -> None:
+        """Nothing is deferred: every batch is indexed in full."""
+
+    def caught_up(self) -> None:
+        """Nothing to do: whoosh merges small segments as it commits."""
+
+
+class _Batch:
+    """The documents one batch of events changes, kept in memory until the commit."""
+
+    def __init__(self, searcher: Searcher, pages: OrderedDict[str, PageDocument]) -> None:
+        self.searcher = searcher
+        self.pages = pages
+        self.touched: dict[str, PageDocument] = {}
+        self.authors: dict[str, str] = {}
+
+    def apply(self, event: Any, position: int) -> None:
+        try:
+            self._apply(event)
+        except LookupError:
+            # The page's first event was damaged and skipped; `verify` reports why.
+            log.exception("The search index skips the event at position %d", position)
+
+    def _apply(self, event: Any) -> None:
+        if isinstance(event, Page.Created):
+            payload = event.payload
+            data = payload["data"]
+            page = new_page(
+                str(event.originator_id), data["title"], data["slug"], payload["signed_at"]
+            )
+            self._keep(self._edited(page, event))
+        elif isinstance(event, Page.Edited | Page.Reverted):
+            self._keep(self._edited(self._page(event), event))
+        elif isinstance(event, Page.Renamed):
+            data = event.payload["data"]
+            self._keep(self._page(event).renamed(data["new_title"], data["new_slug"]))
+        elif isinstance(event, Page.Deleted | Page.Restored):
+            self._keep(self._page(event).hidden_as(isinstance(event, Page.Deleted)))
+        elif isinstance(event, Slug.Reassigned):
+            self._slug_reassigned(event.payload["data"])
+        elif isinstance(event, Author.Registered | Author.Renamed):
+            self.authors[str(event.originator_id)] = event.payload["data"]["name"]
+
+    def _edited(self, page: PageDocument, event: Any) -> PageDocument:
+        payload = event.payload
+        edited = page.with_text(event.body).with_author(payload["author"]["id"])
+        return edited.touched_at(payload["signed_at"])
+
+    def _slug_reassigned(self, data: dict[str, Any]) -> None:
+        """An old slug (a redirect) now names another page: the old page loses it."""
+        slug, owner = data["slug"], data["page_id"]
+        holders = {
+            stored["id"].removeprefix(PAGE_PREFIX) for stored in self.searcher.documents(slugs=slug)
+        } | {page_id for page_id, page in self.touched.items() if slug in page.slugs}
+        for page_id in holders - {owner}:
+            self._keep(self._page_by_id(page_id).without_slug(slug))
+
+    def _page(self, event: Any) -> PageDocument:
+        return self._page_by_id(str(event.originator_id))
+
+    def _page_by_id(self, page_id: str) -> PageDocument:
+        page = self.touched.get(page_id) or self.pages.get(page_id)
+        if page is not None:
+            return page
+        stored = self.searcher.document(id=PAGE_PREFIX + page_id)
+        if stored is None:
+            raise LookupError(f"The search index has no page {page_id}")
+        return from_stored(stored)
+
+    def _keep(self, page: PageDocument) -> None:
+        self.touched[page.page_id] = page
+        self.pages[page.page_id] = page
+        self.pages.move_to_end(page.page_id)
+        while len(self.pages) > PAGE_CACHE_SIZE:
+            self.pages.popitem(last=False)
+
+    def write(self, writer: SegmentWriter) -> None:
+        # In order of modification: a search without words relies on it (`Matcher.newest`).
+        for page in sorted(self.touched.values(), key=lambda page: page.modified):
+            writer.update_document(**page.fields())
+        for author_id, name in self.authors.items():
+            writer.update_document(id=AUTHOR_PREFIX + author_id, author_name=name)
+
+
+def _same_store(indexed: str, current: str) -> bool:
+    """Whether an index stamped `indexed` follows the store now named `current`. A stamp
+    made while the store was empty names only its address: all it holds came later."""
+    where, _, origin = indexed.partition("#")
+    return indexed == current or (origin == "empty" and current.partition("#")[0] == where)
+
+
+def _position(searcher: Searcher) -> int:
+    found = searcher.document(id=TRACKING_ID)
+    return int(found["position"]) if found else 0

@@ -1,0 +1,244 @@
+"""A search request and its results: hits with snippets and related pages, facet counts."""
+
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from whoosh.highlight import ContextFragmenter, HtmlFormatter, highlight
+from whoosh.query import Or, Term
+from whoosh.searching import Searcher
+
+from search.engine import TEXT_FIELDS, Matcher
+from search.parsing import parse
+from search.postings import PostingsCache
+from search.schema import AUTHOR_PREFIX, DANISH, FACETS, FILTERS, HIDDEN
+from wikiengine.kinds import RELATIONS
+from wikiengine.titles import slug_for
+
+MAX_LIMIT = 100
+FACET_VALUES = 20  # per facet, the most frequent
+RELATED_PER_HIT = 12
+SNIPPET_CHARS = 240
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    text: str = ""
+    filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # any value of each
+    related_to: str | None = None  # a title: only pages related to it, either way
+    limit: int = 10
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class RelatedPage:
+    title: str
+    slug: str
+    kind: str
+    relation: str  # cases | recommendations | network
+    direction: str  # "out": the hit names this page; "in": this page names the hit
+
+
+@dataclass(frozen=True)
+class Hit:
+    title: str
+    slug: str
+    kind: str
+    snippet_html: str  # escaped text with the matched words in <mark>
+    modified: datetime
+    related: tuple[RelatedPage, ...]
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    total: int
+    hits: tuple[Hit, ...]
+    facets: dict[str, tuple[FacetValue, ...]]
+
+
+def run(searcher: Searcher, cache: PostingsCache, request: SearchRequest) -> SearchResults:
+    matcher = Matcher(searcher, cache)
+    clauses = parse(request.text)
+    matches = matcher.visible()
+    for clause in clauses:
+        found = matcher.clause(clause)
+        matches = matches & ~found if clause.negated else matches & found
+    for name, values in request.filters.items():
+        if name in FILTERS and values:
+            matches &= matcher.any_of(name, values)
+    if request.related_to:
+        matches &= _related_to(searcher, matcher, request.related_to)
+
+    terms = _scoring_terms(matcher, clauses)
+    limit = max(0, min(request.limit, MAX_LIMIT))
+    offset = max(0, request.offset)
+    best = matcher.rank(matches, terms, offset + limit)[offset:]
+    stored = [searcher.stored_fields(docnum) for docnum in best]
+    highlighted = {term for _field, term in terms}
+    related = _related(searcher, stored)
+    hits = tuple(
+        Hit(
+            title=fields["title"],
+            slug=fields["slug"],
+            kind=fields["kind"],
+            snippet_html=_snippet(fields.get("body", ""), highlighted),
+            modified=fields["modified"],
+            related=related[fields["id"]],
+        )
+        for fields in stored
+    )
+    return SearchResults(matches.bit_count(), hits, _facets(searcher, matcher, matches))
+
+
+def _scoring_terms(matcher: Matcher, clauses: list[Any]) -> list[tuple[str, str]]:
+    terms: list[tuple[str, str]] = []
+    for clause in clauses:
+        if clause.negated:
+            continue
+        if clause.kind == "prefix":
+            terms.extend(matcher.expansions(clause.terms))
+        else:
+            terms.extend((name, term) for term in clause.terms for name in TEXT_FIELDS)
+    return list(dict.fromkeys(terms))
+
+
+def _snippet(body: str, terms: set[str]) -> str:
+    if terms:
+        fragments = highlight(
+            body,
+            frozenset(terms),
+            DANISH,
+            ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60),
+            HtmlFormatter(tagname="mark", between=" … "),
+            top=2,
+        )
+        if fragments:
+            return str(fragments)
+    shortened = body[:SNIPPET_CHARS]
+    return html.escape(shortened + ("…" if len(body) > SNIPPET_CHARS else ""))
+
+
+# ---------------------------------------------------------------------- facets
+
+
+def _facets(
+    searcher: Searcher, matcher: Matcher, matches: int
+) -> dict[str, tuple[FacetValue, ...]]:
+    facets: dict[str, tuple[FacetValue, ...]] = {}
+    for name in FACETS:
+        counts = _counts(searcher, matcher, name, matches)
+        labels = _author_names(searcher, counts) if name == "authors" else {}
+        facets[name] = tuple(
+            FacetValue(value, labels.get(value, value), count) for value, count in counts
+        )
+    return facets
+
+
+def _counts(searcher: Searcher, matcher: Matcher, name: str, matches: int) -> list[tuple[str, int]]:
+    """The most frequent values of a facet among the matches. A value can match no more
+    pages than have it, so values are tried most common first and the search stops once
+    no remaining value could enter the top ones."""
+    if not matches:
+        return []
+    reader = searcher.reader()
+    values = sorted(
+        ((reader.doc_frequency(name, value), value) for value in reader.field_terms(name)),
+        reverse=True,
+    )
+    best: list[tuple[int, str]] = []
+    for frequency, value in values:
+        if len(best) >= FACET_VALUES and frequency <= best[-1][0]:
+            break
+        count = (matcher.term(name, value) & matches).bit_count()
+        if count:
+            best.append((count, value))
+            best.sort(key=lambda pair: (-pair[0], pair[1]))
+            del best[FACET_VALUES:]
+    return [(value, count) for count, value in best]
+
+
+def _author_names(searcher: Searcher, counts: list[tuple[str, int]]) -> dict[str, str]:
+    names = {}
+    for author_id, _count in counts:
+        found = searcher.document(id=AUTHOR_PREFIX + author_id)
+        if found:
+            names[author_id] = found["author_name"]
+    return names
+
+
+# ---------------------------------------------------------------------- relations
+
+
+def _related_to(searcher: Searcher, matcher: Matcher, title: str) -> int:
+    """Pages whose relations name the page `title`, and the pages its relations name."""
+    slug = slug_for(title)
+    bits = matcher.term("related", slug)
+    target = _page_by_slug(searcher, slug)
+    if target is not None:
+        bits |= matcher.any_of("slugs", _named_slugs(target))
+    return bits
+
+
+def _related(searcher: Searcher, hits: list[dict[str, Any]]) -> dict[str, tuple[RelatedPage, ...]]:
+    """Each hit's related pages: those its relations name (that exist) and those whose
+    relations name it, found with one query per direction for all hits."""
+    named = {slug for hit in hits for slug in _named_slugs(hit)}
+    targets = {}
+    for page in _visible(searcher, Or([Term("slugs", slug) for slug in sorted(named)])):
+        for slug in page.get("slugs", "").split(","):
+            targets[slug] = page
+    own = {slug for hit in hits for slug in hit.get("slugs", "").split(",") if slug}
+    citing = _visible(searcher, Or([Term("related", slug) for slug in sorted(own)]))
+
+    related: dict[str, tuple[RelatedPage, ...]] = {}
+    for hit in hits:
+        found: list[RelatedPage] = []
+        for relation in RELATIONS:
+            for title in hit["relations"].get(relation, ()):
+                target = targets.get(slug_for(title))
+                if target is not None and target["id"] != hit["id"]:
+                    found.append(_related_page(target, relation, "out"))
+        hit_slugs = set(hit.get("slugs", "").split(","))
+        for page in citing:
+            if page["id"] == hit["id"]:
+                continue
+            for relation in RELATIONS:
+                if any(
+                    slug_for(title) in hit_slugs for title in page["relations"].get(relation, ())
+                ):
+                    found.append(_related_page(page, relation, "in"))
+        related[hit["id"]] = tuple(dict.fromkeys(found))[:RELATED_PER_HIT]
+    return related
+
+
+def _related_page(page: dict[str, Any], relation: str, direction: str) -> RelatedPage:
+    return RelatedPage(page["title"], page["slug"], page["kind"], relation, direction)
+
+
+def _named_slugs(page: dict[str, Any]) -> set[str]:
+    return {slug_for(title) for titles in page.get("relations", {}).values() for title in titles}
+
+
+def _visible(searcher: Searcher, query: Or) -> list[dict[str, Any]]:
+    if not query.subqueries:
+        return []
+    return [
+        fields
+        for fields in (searcher.stored_fields(docnum) for docnum in searcher.docs_for_query(query))
+        if fields.get("hidden") != HIDDEN
+    ]
+
+
+def _page_by_slug(searcher: Searcher, slug: str) -> dict[str, Any] | None:
+    for page in _visible(searcher, Or([Term("slugs", slug)])):
+        return page
+    return None

@@ -1,0 +1,150 @@
+"""Search from the outside: `GET /api/v1/search` and `wikiengine rebuild search`."""
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from starlette.testclient import TestClient
+
+from search.indexer import SearchProjector, open_search_projector
+from web.app import create_app
+from wikiengine.application import Wiki
+from wikiengine.cli import main
+from wikiengine.config import Settings
+
+CASE = """---
+kind: case
+sector: kommune
+recommendations: [Tillid først]
+tags: [idéstorm]
+---
+Aarhus Kommune har anvendt webbaserede idéstorme med god effekt.
+"""
+
+RECOMMENDATION = """---
+kind: recommendation
+cases: [Idéstorme i Aarhus]
+---
+Samarbejdet på arbejdspladsen skal være baseret på tillid og dialog.
+"""
+
+
+@pytest.fixture
+def pages(wiki: Wiki, editor: uuid.UUID) -> None:
+    wiki.save_page(editor, "Idéstorme i Aarhus", CASE)
+    wiki.save_page(editor, "Tillid først", RECOMMENDATION)
+
+
+@pytest.fixture
+def indexer(settings: Settings, wiki: Wiki, pages: None) -> Iterator[SearchProjector]:
+    running = open_search_projector(settings, wiki)
+    running.catch_up()
+    yield running
+    running.view.close()
+
+
+@pytest.fixture
+def client(wiki: Wiki, indexer: SearchProjector) -> Iterator[TestClient]:
+    # Not started: the test's catch_up already indexed everything.
+    with TestClient(create_app(wiki)) as test_client:
+        test_client.app.state.search = indexer.view  # type: ignore[attr-defined]
+        yield test_client
+
+
+def test_search_answers_in_the_contract_shape(client: TestClient) -> None:
+    response = client.get("/api/v1/search", params={"q": "kommunerne", "kind": "case"})
+
+    assert response.status_code == 200
+    found = response.json()
+    assert found["total"] == 1
+    [hit] = found["results"]
+    assert (hit["title"], hit["slug"], hit["kind"]) == (
+        "Idéstorme i Aarhus",
+        "Idéstorme_i_Aarhus",
+        "case",
+    )
+    assert "<mark" in hit["snippet_html"]
+    assert hit["related"] == [
+        {
+            "title": "Tillid først",
+            "slug": "Tillid_først",
+            "kind": "recommendation",
+            "relation": "recommendations",
+            "direction": "out",
+        },
+        {  # and the recommendation names the case: related both ways
+            "title": "Tillid først",
+            "slug": "Tillid_først",
+            "kind": "recommendation",
+            "relation": "cases",
+            "direction": "in",
+        },
+    ]
+    assert found["facets"]["kind"] == {"case": 1}
+    assert found["facets"]["sector"] == {"kommune": 1}
+    assert found["labels"]["authors"] == {next(iter(found["facets"]["authors"])): "Bo Østergaard"}
+
+
+def test_search_repeats_a_filter_for_any_of_its_values(client: TestClient) -> None:
+    both = client.get("/api/v1/search?kind=case&kind=recommendation").json()
+    assert both["total"] == 2
+    assert client.get("/api/v1/search?kind=network").json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["limit=0", "limit=101", "limit=ti", "offset=-1", "q=" + "a" * 501],
+)
+def test_search_refuses_bad_parameters(client: TestClient, query: str) -> None:
+    response = client.get(f"/api/v1/search?{query}")
+
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid"
+
+
+def test_search_without_an_index_says_to_come_back(wiki: Wiki, pages: None) -> None:
+    with TestClient(create_app(wiki)) as client:
+        response = client.get("/api/v1/search?q=tillid")
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.json()["error"]["code"] == "search_unavailable"
+
+
+# ---------------------------------------------------------------------- the command
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Settings:
+    monkeypatch.setenv("WIKI_DATA_DIR", str(settings.data_dir))
+    if settings.is_postgres:
+        monkeypatch.setenv("WIKI_DATABASE_URL", settings.database_url)
+    return settings
+
+
+def test_rebuild_search_builds_the_index_from_the_log(
+    cli_env: Settings, wiki: Wiki, pages: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["rebuild", "search"]) == 0
+
+    err = capsys.readouterr().err
+    assert "rebuilt search from" in err and "event" in err  # the progress bar and the total
+    indexer = open_search_projector(cli_env, wiki)
+    try:
+        assert indexer.view.position() == wiki.recorder.max_notification_id()
+        from search.results import SearchRequest
+
+        assert indexer.view.search(SearchRequest("idéstormen")).total == 1
+    finally:
+        indexer.view.close()
+
+
+def test_rebuild_search_refuses_while_a_server_indexes(
+    cli_env: Settings, indexer: SearchProjector, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert indexer.lock.try_acquire()
+    try:
+        assert main(["rebuild", "search"]) == 1
+    finally:
+        indexer.lock.release()
+    assert "another process keeps search up to date" in capsys.readouterr().err
