@@ -57,11 +57,43 @@ class Matcher:
                 bits |= found << segment.offset
         return bits
 
+    def documents(self, field: str, values: Iterable[str], within: int) -> list[int]:
+        """The documents in bitset `within` having any of `values`, ascending. Reads the
+        postings' numbers, not bitsets: right for rare values such as slugs."""
+        found: set[int] = set()
+        for value in values:
+            for segment in self.segments:
+                for local in self.cache.get(segment.reader, field, value).ids:
+                    docnum = local + segment.offset
+                    if within >> docnum & 1:
+                        found.add(docnum)
+        return sorted(found)
+
     def any_of(self, field: str, values: Iterable[str]) -> int:
         bits = 0
         for value in values:
             bits |= self.term(field, value)
         return bits
+
+    def facet(self, field: str) -> list[tuple[str, int, int]]:
+        """Every value of a facet field: (value, bitset, how many documents have it),
+        most common first. Built once per set of segments (once per commit)."""
+        key = (field, tuple((segment.reader.segment().segment_id(), segment.offset)
+                            for segment in self.segments))  # fmt: skip
+        found = self.cache.facets.get(key)
+        if found is None:
+            combined: dict[str, int] = {}
+            for segment in self.segments:
+                for value in segment.reader.lexicon(field):
+                    term = _text(value)
+                    bits = self.cache.get(segment.reader, field, term).bits << segment.offset
+                    combined[term] = combined.get(term, 0) | bits
+            found = sorted(
+                ((value, bits, bits.bit_count()) for value, bits in combined.items()),
+                key=lambda entry: (-entry[2], entry[0]),
+            )
+            self.cache.facets.put(key, found)
+        return found
 
     def deleted(self) -> int:
         bits = 0
@@ -99,10 +131,10 @@ class Matcher:
             frequency: dict[str, int] = {}
             for segment in self.segments:
                 for prefix in prefixes:
-                    for term in segment.reader.expand_prefix(field, prefix):
-                        frequency[term] = frequency.get(term, 0) + segment.reader.doc_frequency(
-                            field, term
-                        )
+                    for indexed in segment.reader.expand_prefix(field, prefix):
+                        term = _text(indexed)
+                        count = segment.reader.doc_frequency(field, term)
+                        frequency[term] = frequency.get(term, 0) + count
             common = heapq.nlargest(MAX_EXPANSIONS, frequency, key=frequency.__getitem__)
             found.extend((field, term) for term in common)
         return found
@@ -184,3 +216,8 @@ class Matcher:
             if segment.offset <= docnum < segment.offset + segment.size:
                 return index
         raise IndexError(docnum)
+
+
+def _text(term: str | bytes) -> str:
+    """A term as text (whoosh hands out some as UTF-8 bytes)."""
+    return term.decode("utf-8") if isinstance(term, bytes) else term

@@ -10,9 +10,10 @@ then fills from the start of the log.
 
 import logging
 import shutil
+import threading
+import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,9 @@ class SearchIndex:
         self.postings = PostingsCache()  # shared by the searches of all requests
         self._pages: OrderedDict[str, PageDocument] = OrderedDict()
         self._index: FileIndex | None = None
+        self._local = threading.local()  # each thread's searcher
+        self._searchers: weakref.WeakSet[Searcher] = weakref.WeakSet()
+        self._searchers_lock = threading.Lock()
 
     # ------------------------------------------------------------------ opening
 
@@ -87,6 +91,7 @@ class SearchIndex:
         return None
 
     def _create(self) -> FileIndex:
+        self._close_searchers()
         shutil.rmtree(self.directory, ignore_errors=True)
         self.directory.mkdir(parents=True)
         created = whoosh_index.create_in(str(self.directory), make_schema())
@@ -102,33 +107,55 @@ class SearchIndex:
         self._pages.clear()
 
     def close(self) -> None:
+        self._close_searchers()
         if self._index is not None:
             self._index.close()
 
+    def _close_searchers(self) -> None:
+        with self._searchers_lock:
+            searchers = list(self._searchers)
+            self._searchers.clear()
+        for searcher in searchers:
+            searcher.close()
+
     # ------------------------------------------------------------------ reading
 
-    @contextmanager
-    def searcher(self) -> Iterator[Searcher]:
-        """A searcher on the latest commit; one per request, closed after it."""
+    def searcher(self) -> Searcher:
+        """A searcher on the latest commit, for one request (or one batch).
+
+        Opening a searcher opens every segment's files, which costs more than most
+        searches. So each thread keeps its searcher while the index is unchanged, and
+        opens a new one after a commit. (Not `Searcher.refresh`: whoosh-reloaded 2.7.5's
+        reuses a segment's reader with the deletions it had, so a replaced document stays
+        visible. And threads never share one: a searcher reads its files by seek and read.)
+        """
         opened = self._opened()
         if opened is None:
             raise SearchUnavailable("The search index is being built; try again shortly.")
-        searcher = opened.searcher()
-        try:
-            yield searcher
-        finally:
-            searcher.close()
+        kept: Searcher | None = getattr(self._local, "searcher", None)
+        if (
+            kept is not None
+            and not kept.is_closed
+            and kept._ix is opened
+            and kept.reader().generation() == opened.latest_generation()
+        ):
+            return kept
+        if kept is not None and not kept.is_closed:
+            kept.close()
+        fresh = opened.searcher()
+        self._local.searcher = fresh
+        with self._searchers_lock:
+            self._searchers.add(fresh)
+        return fresh
 
     def search(self, request: SearchRequest) -> SearchResults:
-        with self.searcher() as searcher:
-            return run(searcher, self.postings, request)
+        return run(self.searcher(), self.postings, request)
 
     def position(self) -> int:
         """The log position of the last event the index includes (0: no index yet)."""
         if self._opened() is None:
             return 0
-        with self.searcher() as searcher:
-            return _position(searcher)
+        return _position(self.searcher())
 
     # ------------------------------------------------------------------ the view protocol
 

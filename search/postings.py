@@ -17,6 +17,7 @@ from __future__ import annotations
 import heapq
 import threading
 from array import array
+from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
@@ -27,17 +28,31 @@ CACHE_BYTES = 128 * 1024 * 1024
 CHAMPIONS = 100  # per term and segment: the documents that use it most
 
 
+SPARSE = 64  # postings this few are kept as numbers only; their bitset is made when asked
+
+
 @dataclass(frozen=True)
 class Postings:
     """One term's postings in one segment."""
 
-    bits: int
     ids: array[int]  # ascending document numbers
     frequencies: array[float]  # the term's frequency in each of them
 
     @property
     def size(self) -> int:
-        return len(self.ids) * 8 + self.bits.bit_length() // 8 + 64
+        """About how many bytes it holds (a dense term's bitset included)."""
+        dense = len(self.ids) > SPARSE
+        return len(self.ids) * 8 + (self.ids[-1] // 8 if dense else 0) + 128
+
+    @cached_property
+    def _bits(self) -> int:
+        return to_bits(self.ids)
+
+    @property
+    def bits(self) -> int:
+        """A bitset of its documents (kept only for a term in many documents: a bitset is
+        as long as the segment whatever its count)."""
+        return self._bits if len(self.ids) > SPARSE else to_bits(self.ids)
 
     @cached_property
     def champions(self) -> int:
@@ -49,24 +64,37 @@ class Postings:
 
     def frequency(self, docnum: int) -> float:
         """The term's frequency in `docnum` (0 when it does not occur there)."""
-        ids = self.ids
-        low, high = 0, len(ids)
-        while low < high:  # bisect on an array without building a list
-            middle = (low + high) // 2
-            if ids[middle] < docnum:
-                low = middle + 1
-            else:
-                high = middle
-        return self.frequencies[low] if low < len(ids) and ids[low] == docnum else 0.0
+        at = bisect_left(self.ids, docnum)
+        return self.frequencies[at] if at < len(self.ids) and self.ids[at] == docnum else 0.0
 
 
-EMPTY = Postings(0, array("I"), array("f"))
+EMPTY = Postings(array("I"), array("f"))
+
+
+class FacetCache:
+    """Facet tables by (field, segments): the last few sets of segments only."""
+
+    def __init__(self, keep: int = 32) -> None:
+        self.keep = keep
+        self._tables: OrderedDict[Any, list[tuple[str, int, int]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> list[tuple[str, int, int]] | None:
+        with self._lock:
+            return self._tables.get(key)
+
+    def put(self, key: Any, table: list[tuple[str, int, int]]) -> None:
+        with self._lock:
+            self._tables[key] = table
+            while len(self._tables) > self.keep:
+                self._tables.popitem(last=False)
 
 
 class PostingsCache:
     """Decoded postings by (segment, field, term), least recently used dropped first."""
 
     def __init__(self, max_bytes: int = CACHE_BYTES) -> None:
+        self.facets = FacetCache()
         self.max_bytes = max_bytes
         self._entries: OrderedDict[tuple[str, str, str], Postings] = OrderedDict()
         self._bytes = 0
@@ -99,7 +127,7 @@ def decode(segment_reader: Any, field: str, term: str) -> Postings:
     for block_ids, block_weights in _blocks(segment_reader.postings(field, term)):
         ids.extend(block_ids)
         frequencies.extend(block_weights)
-    return Postings(to_bits(ids), ids, frequencies)
+    return Postings(ids, frequencies)
 
 
 def _blocks(matcher: Any) -> Iterator[tuple[Iterable[int], Iterable[float]]]:

@@ -7,13 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from whoosh.highlight import ContextFragmenter, HtmlFormatter, highlight
-from whoosh.query import Or, Term
 from whoosh.searching import Searcher
 
 from search.engine import TEXT_FIELDS, Matcher
 from search.parsing import parse
 from search.postings import PostingsCache
-from search.schema import AUTHOR_PREFIX, DANISH, FACETS, FILTERS, HIDDEN
+from search.schema import AUTHOR_PREFIX, DANISH, FACETS, FILTERS
 from wikiengine.kinds import RELATIONS
 from wikiengine.titles import slug_for
 
@@ -21,6 +20,7 @@ MAX_LIMIT = 100
 FACET_VALUES = 20  # per facet, the most frequent
 RELATED_PER_HIT = 12
 SNIPPET_CHARS = 240
+SNIPPET_WINDOW = 900  # characters of a page's text searched for the snippet
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,8 @@ class SearchResults:
 def run(searcher: Searcher, cache: PostingsCache, request: SearchRequest) -> SearchResults:
     matcher = Matcher(searcher, cache)
     clauses = parse(request.text)
-    matches = matcher.visible()
+    visible = matcher.visible()
+    matches = visible
     for clause in clauses:
         found = matcher.clause(clause)
         matches = matches & ~found if clause.negated else matches & found
@@ -76,7 +77,7 @@ def run(searcher: Searcher, cache: PostingsCache, request: SearchRequest) -> Sea
         if name in FILTERS and values:
             matches &= matcher.any_of(name, values)
     if request.related_to:
-        matches &= _related_to(searcher, matcher, request.related_to)
+        matches &= _related_to(searcher, matcher, request.related_to, visible)
 
     terms = _scoring_terms(matcher, clauses)
     limit = max(0, min(request.limit, MAX_LIMIT))
@@ -84,7 +85,7 @@ def run(searcher: Searcher, cache: PostingsCache, request: SearchRequest) -> Sea
     best = matcher.rank(matches, terms, offset + limit)[offset:]
     stored = [searcher.stored_fields(docnum) for docnum in best]
     highlighted = {term for _field, term in terms}
-    related = _related(searcher, stored)
+    related = _related(searcher, matcher, stored, visible)
     hits = tuple(
         Hit(
             title=fields["title"],
@@ -114,7 +115,7 @@ def _scoring_terms(matcher: Matcher, clauses: list[Any]) -> list[tuple[str, str]
 def _snippet(body: str, terms: set[str]) -> str:
     if terms:
         fragments = highlight(
-            body,
+            _near_first_match(body, terms),
             frozenset(terms),
             DANISH,
             ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60),
@@ -127,6 +128,19 @@ def _snippet(body: str, terms: set[str]) -> str:
     return html.escape(shortened + ("…" if len(body) > SNIPPET_CHARS else ""))
 
 
+def _near_first_match(body: str, terms: set[str]) -> str:
+    """The part of `body` around the first place a term appears. Highlighting analyses
+    all the text it is given, so it gets a window, not the page. A Danish stem is nearly
+    always the start of the words it stems from, which makes it easy to find."""
+    lowered = body.lower()
+    found = [at for at in (lowered.find(term) for term in terms) if at >= 0]
+    if not found:
+        return body
+    start = max(0, min(found) - SNIPPET_WINDOW // 3)
+    start = body.rfind(" ", 0, start) + 1 if start else 0  # a whole first word
+    return body[start : start + SNIPPET_WINDOW]
+
+
 # ---------------------------------------------------------------------- facets
 
 
@@ -135,7 +149,7 @@ def _facets(
 ) -> dict[str, tuple[FacetValue, ...]]:
     facets: dict[str, tuple[FacetValue, ...]] = {}
     for name in FACETS:
-        counts = _counts(searcher, matcher, name, matches)
+        counts = _counts(matcher, name, matches)
         labels = _author_names(searcher, counts) if name == "authors" else {}
         facets[name] = tuple(
             FacetValue(value, labels.get(value, value), count) for value, count in counts
@@ -143,22 +157,17 @@ def _facets(
     return facets
 
 
-def _counts(searcher: Searcher, matcher: Matcher, name: str, matches: int) -> list[tuple[str, int]]:
+def _counts(matcher: Matcher, name: str, matches: int) -> list[tuple[str, int]]:
     """The most frequent values of a facet among the matches. A value can match no more
-    pages than have it, so values are tried most common first and the search stops once
+    pages than have it, so values are tried most common first and the counting stops once
     no remaining value could enter the top ones."""
     if not matches:
         return []
-    reader = searcher.reader()
-    values = sorted(
-        ((reader.doc_frequency(name, value), value) for value in reader.field_terms(name)),
-        reverse=True,
-    )
     best: list[tuple[int, str]] = []
-    for frequency, value in values:
-        if len(best) >= FACET_VALUES and frequency <= best[-1][0]:
+    for value, bits, bound in matcher.facet(name):
+        if len(best) >= FACET_VALUES and bound <= best[-1][0]:
             break
-        count = (matcher.term(name, value) & matches).bit_count()
+        count = (bits & matches).bit_count()
         if count:
             best.append((count, value))
             best.sort(key=lambda pair: (-pair[0], pair[1]))
@@ -178,26 +187,30 @@ def _author_names(searcher: Searcher, counts: list[tuple[str, int]]) -> dict[str
 # ---------------------------------------------------------------------- relations
 
 
-def _related_to(searcher: Searcher, matcher: Matcher, title: str) -> int:
+def _related_to(searcher: Searcher, matcher: Matcher, title: str, visible: int) -> int:
     """Pages whose relations name the page `title`, and the pages its relations name."""
     slug = slug_for(title)
     bits = matcher.term("related", slug)
-    target = _page_by_slug(searcher, slug)
-    if target is not None:
-        bits |= matcher.any_of("slugs", _named_slugs(target))
+    for docnum in matcher.documents("slugs", [slug], visible)[:1]:
+        bits |= matcher.any_of("slugs", _named_slugs(searcher.stored_fields(docnum)))
     return bits
 
 
-def _related(searcher: Searcher, hits: list[dict[str, Any]]) -> dict[str, tuple[RelatedPage, ...]]:
+def _related(
+    searcher: Searcher, matcher: Matcher, hits: list[dict[str, Any]], visible: int
+) -> dict[str, tuple[RelatedPage, ...]]:
     """Each hit's related pages: those its relations name (that exist) and those whose
-    relations name it, found with one query per direction for all hits."""
-    named = {slug for hit in hits for slug in _named_slugs(hit)}
+    relations name it."""
+    named = sorted({slug for hit in hits for slug in _named_slugs(hit)})
     targets = {}
-    for page in _visible(searcher, Or([Term("slugs", slug) for slug in sorted(named)])):
+    for docnum in matcher.documents("slugs", named, visible):
+        page = searcher.stored_fields(docnum)
         for slug in page.get("slugs", "").split(","):
             targets[slug] = page
-    own = {slug for hit in hits for slug in hit.get("slugs", "").split(",") if slug}
-    citing = _visible(searcher, Or([Term("related", slug) for slug in sorted(own)]))
+    own = sorted({slug for hit in hits for slug in hit.get("slugs", "").split(",") if slug})
+    citing = [
+        searcher.stored_fields(docnum) for docnum in matcher.documents("related", own, visible)
+    ]
 
     related: dict[str, tuple[RelatedPage, ...]] = {}
     for hit in hits:
@@ -212,9 +225,8 @@ def _related(searcher: Searcher, hits: list[dict[str, Any]]) -> dict[str, tuple[
             if page["id"] == hit["id"]:
                 continue
             for relation in RELATIONS:
-                if any(
-                    slug_for(title) in hit_slugs for title in page["relations"].get(relation, ())
-                ):
+                titles = page["relations"].get(relation, ())
+                if any(slug_for(title) in hit_slugs for title in titles):
                     found.append(_related_page(page, relation, "in"))
         related[hit["id"]] = tuple(dict.fromkeys(found))[:RELATED_PER_HIT]
     return related
@@ -226,19 +238,3 @@ def _related_page(page: dict[str, Any], relation: str, direction: str) -> Relate
 
 def _named_slugs(page: dict[str, Any]) -> set[str]:
     return {slug_for(title) for titles in page.get("relations", {}).values() for title in titles}
-
-
-def _visible(searcher: Searcher, query: Or) -> list[dict[str, Any]]:
-    if not query.subqueries:
-        return []
-    return [
-        fields
-        for fields in (searcher.stored_fields(docnum) for docnum in searcher.docs_for_query(query))
-        if fields.get("hidden") != HIDDEN
-    ]
-
-
-def _page_by_slug(searcher: Searcher, slug: str) -> dict[str, Any] | None:
-    for page in _visible(searcher, Or([Term("slugs", slug)])):
-        return page
-    return None

@@ -187,6 +187,17 @@ def test_snippets_mark_the_matched_forms_and_escape_the_text(
     assert "<script>" not in snippet and "&lt;script&gt;" in snippet and "&amp;" in snippet
 
 
+def test_snippets_find_a_match_far_into_a_long_page(
+    indexer: SearchProjector, wiki: Wiki, editor: uuid.UUID
+) -> None:
+    filler = "Parterne gennemfører en række laboratorier med fokus på styreformer.\n" * 60
+    wiki.save_page(editor, "Langt", filler + "Til sidst: kommunerne.\n")
+
+    snippet = search(indexer, "kommune").hits[0].snippet_html
+
+    assert ">kommunerne</mark>" in snippet
+
+
 def test_snippets_show_text_not_markup(
     indexer: SearchProjector, wiki: Wiki, editor: uuid.UUID
 ) -> None:
@@ -379,8 +390,7 @@ def test_a_deleted_page_is_not_listed_as_related(
 
 
 def stored_documents(index: SearchIndex) -> dict[str, dict[str, Any]]:
-    with index.searcher() as searcher:
-        return {fields["id"]: fields for fields in searcher.all_stored_fields()}
+    return {fields["id"]: fields for fields in index.searcher().all_stored_fields()}
 
 
 def test_rebuild_equals_incremental(
