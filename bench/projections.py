@@ -26,11 +26,8 @@ goes. Every number is printed next to its target.
 
 import argparse
 import bisect
-import cProfile
 import hashlib
-import io
 import os
-import pstats
 import random
 import shutil
 import sqlite3
@@ -39,17 +36,25 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import TypeVar
 from uuid import UUID
 
 import psycopg
 from psycopg.sql import SQL, Identifier
-from results import Row, postgres_unreachable, print_table, report, verdict, with_schema
+from results import (
+    Row,
+    percentile,
+    postgres_unreachable,
+    print_table,
+    profiled,
+    report,
+    verdict,
+    with_schema,
+)
 
 from storage.eventstore import open_projector, open_wiki
 from storage.queries import WikiReader
@@ -126,11 +131,6 @@ PLANS = {
 }
 LATENCY_SPACING_SECONDS = 0.020
 POLL_SECONDS = 0.0005  # how often the bench looks at the read model's position
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 # ---------------------------------------------------------------- page text
@@ -351,23 +351,6 @@ def postgres_store(server_url: str, data_dir: Path, plan: Plan) -> Iterator[Sett
 
 
 # ---------------------------------------------------------------- 1. rebuild
-
-
-T = TypeVar("T")
-
-
-def profiled(enabled: bool, what: str, work: Callable[[], T]) -> T:
-    """Run `work`, under cProfile when `enabled`, printing where the time went."""
-    if not enabled:
-        return work()
-    profile = cProfile.Profile()
-    result = profile.runcall(work)
-    for order in ("tottime", "cumulative"):
-        out = io.StringIO()
-        pstats.Stats(profile, stream=out).sort_stats(order).print_stats(25)
-        print(f"\n  --- profile of {what}, by {order} ---")
-        print("\n".join(line for line in out.getvalue().splitlines()[6:] if line.strip()))
-    return result
 
 
 def rebuild_rows(store: str, projector: SqlProjector, plan: Plan, profile: bool) -> list[Row]:

@@ -4,7 +4,12 @@ Imported by the scripts in this folder, which run as `python bench/<name>.py` (s
 folder is on the import path).
 """
 
+import cProfile
+import io
+import pstats
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -55,3 +60,25 @@ def postgres_unreachable(server_url: str) -> str | None:
             return None
     except psycopg.Error as error:
         return f"PostgreSQL at {server_url} is not reachable: {error}".strip()
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+T = TypeVar("T")
+
+
+def profiled(enabled: bool, what: str, work: Callable[[], T]) -> T:
+    """Run `work`, under cProfile when `enabled`, printing where the time went."""
+    if not enabled:
+        return work()
+    profile = cProfile.Profile()
+    result = profile.runcall(work)
+    for order in ("tottime", "cumulative"):
+        out = io.StringIO()
+        pstats.Stats(profile, stream=out).sort_stats(order).print_stats(25)
+        print(f"\n  --- profile of {what}, by {order} ---")
+        print("\n".join(line for line in out.getvalue().splitlines()[6:] if line.strip()))
+    return result

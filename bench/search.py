@@ -32,10 +32,7 @@ sys.path[:0] = [str(__import__("pathlib").Path(BENCH_DIR).parent)]
 sys.path.append(BENCH_DIR)
 
 import argparse
-import cProfile
 import hashlib
-import io
-import pstats
 import random
 import re
 import shutil
@@ -44,16 +41,14 @@ import statistics
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from importlib.metadata import version as package_version
 from itertools import accumulate
 from pathlib import Path
-from typing import TypeVar
 
-from results import Row, print_table, report, verdict
+from results import Row, percentile, print_table, profiled, report, verdict
 from whoosh.lang import stopwords_for_language
 
-from search.indexer import SearchProjector, open_search_projector
+from search.indexer import REBUILD_PROCESSES, SearchProjector, open_search_projector
 from search.results import SearchRequest
 from storage.eventstore import open_wiki
 from wikiengine.application import Wiki
@@ -217,25 +212,6 @@ def cached_store(pages: int, seed: int) -> Path:
 
 # ---------------------------------------------------------------- measuring
 
-T = TypeVar("T")
-
-
-def profiled(enabled: bool, what: str, work: Callable[[], T]) -> T:
-    if not enabled:
-        return work()
-    profile = cProfile.Profile()
-    result = profile.runcall(work)
-    out = io.StringIO()
-    pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(20)
-    print(f"\n  --- profile of {what} ---")
-    print("\n".join(line for line in out.getvalue().splitlines()[6:] if line.strip()))
-    return result
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
 
 def bulk_rows(label: str, indexer: SearchProjector, pages: int, profile: bool) -> list[Row]:
     indexer.view.reset()
@@ -373,7 +349,8 @@ def bench_size(pages: int, quick: bool, profile: bool, directory: Path) -> list[
     shutil.copytree(cached_store(pages, seed=2014), data_dir)
     settings = settings_for(data_dir)
     with open_wiki(settings) as wiki:
-        indexer = open_search_projector(settings, wiki)
+        # As `wikiengine rebuild search` does it.
+        indexer = open_search_projector(settings, wiki, processes=REBUILD_PROCESSES)
         rows = bulk_rows(label, indexer, pages, profile)
         indexer.view.close()
         rows += query_rows(label, settings, wiki, pages, QUERIES[quick], profile)

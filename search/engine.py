@@ -10,6 +10,7 @@ newest matches should those be too few. A search without words lists the newest 
 
 import heapq
 import math
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +26,8 @@ TEXT_FIELDS = {"title": 2.0, "body": 1.0}  # field -> weight
 K1, B = 1.2, 0.75  # whoosh's BM25F defaults
 EXACT_MAX = 400  # rank every match up to this many
 NEWEST_CANDIDATES = 200  # a search without words sorts this many of the newest by date
-MAX_EXPANSIONS = 50  # a prefix stands for at most this many words, the most common first
+MAX_EXPANSIONS = 30  # a prefix stands for at most this many words, the most common first
+SCORED_EXPANSIONS = 3  # of which this many count in the ranking
 
 
 @dataclass(frozen=True)
@@ -41,20 +43,29 @@ class Matcher:
     def __init__(self, searcher: Searcher, cache: PostingsCache) -> None:
         self.searcher = searcher
         self.cache = cache
+        leaves = searcher.leaf_searchers()  # [(itself, 0)] for an index of one segment
         self.segments = [
-            Segment(sub.reader(), offset, sub.reader().doc_count_all())
-            for sub, offset in searcher.subsearchers
+            Segment(sub.reader(), offset, sub.reader().doc_count_all()) for sub, offset in leaves
         ]
-        self._segment_searchers = [sub for sub, _ in searcher.subsearchers]
+        self._segment_searchers = [sub for sub, _ in leaves]
+        self._offsets = [segment.offset for segment in self.segments]
+        # Names this set of segments: what is cached across searches is keyed by it.
+        self.signature = tuple(
+            (segment.reader.segment().segment_id(), segment.offset) for segment in self.segments
+        )
 
     # ------------------------------------------------------------------ bitsets
 
     def term(self, field: str, term: str) -> int:
-        bits = 0
-        for segment in self.segments:
-            found = self.cache.get(segment.reader, field, term).bits
-            if found:
-                bits |= found << segment.offset
+        key = (self.signature, field, term)
+        bits = self.cache.combined.get(key)
+        if bits is None:
+            bits = 0
+            for segment in self.segments:
+                found = self.cache.get(segment.reader, field, term).bits
+                if found:
+                    bits |= found << segment.offset
+            self.cache.combined.put(key, bits)
         return bits
 
     def documents(self, field: str, values: Iterable[str], within: int) -> list[int]:
@@ -78,8 +89,7 @@ class Matcher:
     def facet(self, field: str) -> list[tuple[str, int, int]]:
         """Every value of a facet field: (value, bitset, how many documents have it),
         most common first. Built once per set of segments (once per commit)."""
-        key = (field, tuple((segment.reader.segment().segment_id(), segment.offset)
-                            for segment in self.segments))  # fmt: skip
+        key = (field, self.signature)
         found = self.cache.facets.get(key)
         if found is None:
             combined: dict[str, int] = {}
@@ -126,17 +136,21 @@ class Matcher:
 
     def expansions(self, prefixes: tuple[str, ...]) -> list[tuple[str, str]]:
         """The indexed words that begin with any of `prefixes`, the most common first."""
+        key = (self.signature, "prefix", prefixes)
+        cached = self.cache.expansions.get(key)
+        if cached is not None:
+            return cached
+        reader = self.searcher.reader()
         found: list[tuple[str, str]] = []
         for field in TEXT_FIELDS:
             frequency: dict[str, int] = {}
-            for segment in self.segments:
-                for prefix in prefixes:
-                    for indexed in segment.reader.expand_prefix(field, prefix):
-                        term = _text(indexed)
-                        count = segment.reader.doc_frequency(field, term)
-                        frequency[term] = frequency.get(term, 0) + count
+            for prefix in prefixes:
+                for indexed in reader.expand_prefix(field, prefix):
+                    term = _text(indexed)
+                    frequency[term] = reader.doc_frequency(field, term)
             common = heapq.nlargest(MAX_EXPANSIONS, frequency, key=frequency.__getitem__)
             found.extend((field, term) for term in common)
+        self.cache.expansions.put(key, found)
         return found
 
     def phrase(self, terms: tuple[str, ...]) -> int:
@@ -187,35 +201,29 @@ class Matcher:
     def _scores(
         self, candidates: list[int], postings: Mapping[tuple[str, str], list[Postings]]
     ) -> dict[int, float]:
+        """BM25 of each candidate: for each term, only the candidates that have it."""
         searcher = self.searcher
         documents = searcher.doc_count_all() or 1
-        weights = {}
-        for field, term in postings:
+        among = to_bits(candidates)
+        scores = dict.fromkeys(candidates, 0.0)
+        lengths: dict[tuple[str, int], int] = {}
+        for (field, term), per_segment in postings.items():
             frequency = searcher.doc_frequency(field, term)
-            idf = math.log(1 + (documents - frequency + 0.5) / (frequency + 0.5))
+            weight = math.log(1 + (documents - frequency + 0.5) / (frequency + 0.5))
+            weight *= TEXT_FIELDS[field]
             average = (searcher.field_length(field) / documents) or 1.0
-            weights[field, term] = (idf * TEXT_FIELDS[field], average)
-        scores: dict[int, float] = {}
-        for docnum in candidates:
-            index = self._segment_of(docnum)
-            segment = self.segments[index]
-            local = docnum - segment.offset
-            score = 0.0
-            for key, per_segment in postings.items():
+            for docnum in from_bits(among & self.term(field, term)):
+                index = bisect_right(self._offsets, docnum) - 1
+                segment = self.segments[index]
+                local = docnum - segment.offset
                 tf = per_segment[index].frequency(local)
-                if tf:
-                    weight, average = weights[key]
-                    length = segment.reader.doc_field_length(local, key[0], 1) or 1
-                    norm = K1 * ((1 - B) + B * length / average)
-                    score += weight * tf * (K1 + 1) / (tf + norm)
-            scores[docnum] = score
+                length = lengths.get((field, docnum))
+                if length is None:
+                    length = segment.reader.doc_field_length(local, field, 1) or 1
+                    lengths[field, docnum] = length
+                norm = K1 * ((1 - B) + B * length / average)
+                scores[docnum] += weight * tf * (K1 + 1) / (tf + norm)
         return scores
-
-    def _segment_of(self, docnum: int) -> int:
-        for index, segment in enumerate(self.segments):
-            if segment.offset <= docnum < segment.offset + segment.size:
-                return index
-        raise IndexError(docnum)
 
 
 def _text(term: str | bytes) -> str:

@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 PAGE_CACHE_SIZE = 5_000
 WRITER_TIMEOUT_SECONDS = 30.0  # another writer (a rebuild) holds whoosh's lock this long
 WRITER_MEMORY_MB = 256  # segment buffer: a catch-up batch becomes few segments
+MAX_SEGMENTS = 8  # a catch-up leaving more merges them into one
+PARALLEL_MIN_EVENTS = 1_000  # smaller batches are not worth starting processes for
 
 
 class IndexMovedOn(RuntimeError):
@@ -53,8 +55,20 @@ class SearchIndex:
     and every follow, is where an untrustworthy index is replaced by an empty one.
     """
 
-    def __init__(self, directory: Path, store: str, last_position: Callable[[], int]) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        store: str,
+        last_position: Callable[[], int],
+        processes: int = 1,
+    ) -> None:
         self.directory = directory
+        # More than 1: large batches are analysed by that many forked processes. Only for
+        # a process without other threads at work (`wikiengine rebuild`), as forking
+        # a threaded server is not safe.
+        self.processes = processes
+        # Parallel, each batch adds a segment per process: larger batches, fewer segments.
+        self.catch_up_batch_size = 40_000 if processes > 1 else 5_000
         self.store = store
         self.last_position = last_position  # the store's newest event
         self.postings = PostingsCache()  # shared by the searches of all requests
@@ -164,7 +178,12 @@ class SearchIndex:
         one commit that also moves the index to `up_to`. Raises `IndexMovedOn`,
         changing nothing, unless the index is at `after`."""
         opened = self._opened() or self._create()
-        writer = opened.writer(timeout=WRITER_TIMEOUT_SECONDS, limitmb=WRITER_MEMORY_MB)
+        options: dict[str, Any] = {"timeout": WRITER_TIMEOUT_SECONDS, "limitmb": WRITER_MEMORY_MB}
+        if self.processes > 1 and len(events) >= PARALLEL_MIN_EVENTS:
+            # Each process's segment joins the index as it is (merging them into one
+            # would redo in this process the work the others did).
+            options.update(procs=self.processes, multisegment=True)
+        writer = opened.writer(**options)
         try:
             searcher = writer.searcher()
             try:
@@ -197,7 +216,16 @@ class SearchIndex:
         """Nothing is deferred: every batch is indexed in full."""
 
     def caught_up(self) -> None:
-        """Nothing to do: whoosh merges small segments as it commits."""
+        """After a catch-up that left many segments (a parallel rebuild leaves one per
+        process and batch), merge them into one. It takes about as long as indexing did,
+        but every search works per segment, and one segment makes searches several times
+        faster (`bench/search.py`). Live commits then add small segments, which whoosh
+        merges among themselves."""
+        opened = self._opened()
+        if opened is None or len(self.searcher().leaf_searchers()) <= MAX_SEGMENTS:
+            return
+        writer = opened.writer(timeout=WRITER_TIMEOUT_SECONDS, limitmb=WRITER_MEMORY_MB)
+        writer.commit(optimize=True)
 
 
 class _Batch:

@@ -5,6 +5,7 @@ process per data directory write it while all of them read it.
 """
 
 import hashlib
+import os
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -21,16 +22,20 @@ def index_directory(settings: Settings) -> Path:
     return settings.data_dir / "search"
 
 
-def open_search_projector(settings: Settings, wiki: Wiki) -> SearchProjector:
+REBUILD_PROCESSES = min(4, os.cpu_count() or 1)  # for `wikiengine rebuild search`
+
+
+def open_search_projector(settings: Settings, wiki: Wiki, *, processes: int = 1) -> SearchProjector:
     """The indexer of this data directory's search index. The indexer replaces an index
     that is missing, unreadable, built from another store or ahead of this one by an
-    empty one, and fills it from the log."""
+    empty one, and fills it from the log. `processes`: see `SearchIndex`."""
     directory = index_directory(settings)
     directory.parent.mkdir(parents=True, exist_ok=True)
     index = SearchIndex(
         directory,
         store_fingerprint(settings.database_url, wiki),
         last_position=lambda: wiki.recorder.max_notification_id() or 0,
+        processes=processes,
     )
     lock = FileLock(directory.parent / "search.lock")
     return Projector(wiki, index, lock, name="search-indexer")

@@ -15,6 +15,7 @@ the large ones valid; deleted documents are masked per searcher (`live_bits`).
 from __future__ import annotations
 
 import heapq
+import re
 import threading
 from array import array
 from bisect import bisect_left
@@ -22,7 +23,7 @@ from collections import OrderedDict
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 CACHE_BYTES = 128 * 1024 * 1024
 CHAMPIONS = 100  # per term and segment: the documents that use it most
@@ -71,30 +72,40 @@ class Postings:
 EMPTY = Postings(array("I"), array("f"))
 
 
-class FacetCache:
-    """Facet tables by (field, segments): the last few sets of segments only."""
+K = TypeVar("K")
+V = TypeVar("V")
 
-    def __init__(self, keep: int = 32) -> None:
+
+class LruCache(Generic[K, V]):
+    """A small thread-safe cache, least recently used dropped first."""
+
+    def __init__(self, keep: int) -> None:
         self.keep = keep
-        self._tables: OrderedDict[Any, list[tuple[str, int, int]]] = OrderedDict()
+        self._entries: OrderedDict[K, V] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Any) -> list[tuple[str, int, int]] | None:
+    def get(self, key: K) -> V | None:
         with self._lock:
-            return self._tables.get(key)
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
 
-    def put(self, key: Any, table: list[tuple[str, int, int]]) -> None:
+    def put(self, key: K, value: V) -> None:
         with self._lock:
-            self._tables[key] = table
-            while len(self._tables) > self.keep:
-                self._tables.popitem(last=False)
+            self._entries[key] = value
+            while len(self._entries) > self.keep:
+                self._entries.popitem(last=False)
 
 
 class PostingsCache:
     """Decoded postings by (segment, field, term), least recently used dropped first."""
 
     def __init__(self, max_bytes: int = CACHE_BYTES) -> None:
-        self.facets = FacetCache()
+        # Keyed by a set of segments (they change with each commit):
+        self.facets: LruCache[Any, list[tuple[str, int, int]]] = LruCache(32)  # facet tables
+        self.combined: LruCache[Any, int] = LruCache(4_096)  # a term's bits in all segments
+        self.expansions: LruCache[Any, list[tuple[str, str]]] = LruCache(1_024)  # a prefix's
         self.max_bytes = max_bytes
         self._entries: OrderedDict[tuple[str, str, str], Postings] = OrderedDict()
         self._bytes = 0
@@ -159,14 +170,18 @@ def to_bits(docnums: Collection[int]) -> int:
 _BITS_OF_BYTE = [tuple(bit for bit in range(8) if value >> bit & 1) for value in range(256)]
 
 
+_SET_BYTES = re.compile(b"[^\x00]+")
+
+
 def from_bits(bits: int) -> list[int]:
-    """The document numbers in a bitset, ascending."""
+    """The document numbers in a bitset, ascending (skipping zero bytes in C)."""
     packed = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
     found: list[int] = []
-    for index, value in enumerate(packed):
-        if value:
-            base = index << 3
+    for run in _SET_BYTES.finditer(packed):
+        base = run.start() << 3
+        for value in run.group():
             found.extend(base + bit for bit in _BITS_OF_BYTE[value])
+            base += 8
     return found
 
 

@@ -1,5 +1,6 @@
 """A search request and its results: hits with snippets and related pages, facet counts."""
 
+import heapq
 import html
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -9,7 +10,7 @@ from typing import Any
 from whoosh.highlight import ContextFragmenter, HtmlFormatter, highlight
 from whoosh.searching import Searcher
 
-from search.engine import TEXT_FIELDS, Matcher
+from search.engine import SCORED_EXPANSIONS, TEXT_FIELDS, Matcher
 from search.parsing import parse
 from search.postings import PostingsCache
 from search.schema import AUTHOR_PREFIX, DANISH, FACETS, FILTERS
@@ -84,7 +85,12 @@ def run(searcher: Searcher, cache: PostingsCache, request: SearchRequest) -> Sea
     offset = max(0, request.offset)
     best = matcher.rank(matches, terms, offset + limit)[offset:]
     stored = [searcher.stored_fields(docnum) for docnum in best]
-    highlighted = {term for _field, term in terms}
+    highlighted = {term for _field, term in terms} | {
+        term
+        for clause in clauses
+        if clause.kind == "prefix" and not clause.negated
+        for _field, term in matcher.expansions(clause.terms)
+    }
     related = _related(searcher, matcher, stored, visible)
     hits = tuple(
         Hit(
@@ -106,7 +112,10 @@ def _scoring_terms(matcher: Matcher, clauses: list[Any]) -> list[tuple[str, str]
         if clause.negated:
             continue
         if clause.kind == "prefix":
-            terms.extend(matcher.expansions(clause.terms))
+            expanded = matcher.expansions(clause.terms)
+            for field in TEXT_FIELDS:
+                mine = [pair for pair in expanded if pair[0] == field]
+                terms.extend(mine[:SCORED_EXPANSIONS])
         else:
             terms.extend((name, term) for term in clause.terms for name in TEXT_FIELDS)
     return list(dict.fromkeys(terms))
@@ -163,16 +172,18 @@ def _counts(matcher: Matcher, name: str, matches: int) -> list[tuple[str, int]]:
     no remaining value could enter the top ones."""
     if not matches:
         return []
-    best: list[tuple[int, str]] = []
+    best: list[tuple[int, str]] = []  # a heap of (count, value): the smallest first
     for value, bits, bound in matcher.facet(name):
-        if len(best) >= FACET_VALUES and bound <= best[-1][0]:
+        if len(best) >= FACET_VALUES and bound <= best[0][0]:
             break
         count = (bits & matches).bit_count()
-        if count:
-            best.append((count, value))
-            best.sort(key=lambda pair: (-pair[0], pair[1]))
-            del best[FACET_VALUES:]
-    return [(value, count) for count, value in best]
+        if not count:
+            continue
+        if len(best) < FACET_VALUES:
+            heapq.heappush(best, (count, value))
+        elif count > best[0][0]:
+            heapq.heapreplace(best, (count, value))
+    return [(value, count) for count, value in sorted(best, key=lambda pair: (-pair[0], pair[1]))]
 
 
 def _author_names(searcher: Searcher, counts: list[tuple[str, int]]) -> dict[str, str]:

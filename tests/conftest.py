@@ -81,6 +81,15 @@ def settings(settings_factory: Callable[[], Settings]) -> Settings:
 
 
 @pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Settings:
+    """The settings, also in the environment (as `wikiengine` commands read them)."""
+    monkeypatch.setenv("WIKI_DATA_DIR", str(settings.data_dir))
+    if settings.is_postgres:
+        monkeypatch.setenv("WIKI_DATABASE_URL", settings.database_url)
+    return settings
+
+
+@pytest.fixture
 def wiki(settings: Settings) -> Iterator[Wiki]:
     app = open_wiki(settings)
     yield app

@@ -94,14 +94,6 @@ def test_a_killed_listen_connection_is_replaced(
 # ---------------------------------------------------------------------- wikiengine rebuild
 
 
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Settings:
-    monkeypatch.setenv("WIKI_DATA_DIR", str(settings.data_dir))
-    if settings.is_postgres:
-        monkeypatch.setenv("WIKI_DATABASE_URL", settings.database_url)
-    return settings
-
-
 def test_rebuild_command_rebuilds_the_same_views(
     cli_env: Settings,
     wiki: Wiki,

@@ -330,6 +330,22 @@ def test_a_relation_to_a_renamed_page_follows_it(
     assert search(indexer, "idéstorme").hits[0].slug == "Idéstorme_i_Aarhus"
 
 
+def test_an_old_title_taken_by_a_new_page_names_the_new_page(
+    indexer: SearchProjector, wiki: Wiki, editor: uuid.UUID, coi: dict[str, uuid.UUID]
+) -> None:
+    wiki.rename_page(editor, "Idéstorme i Aarhus Kommune", "Idéstorme i Aarhus", "kortere")
+    search(indexer)  # the renamed page is indexed under both titles
+    wiki.save_page(editor, "Ny sag", "---\nkind: case\n---\nEn ny sag.\n")
+    wiki.rename_page(editor, "Ny sag", "Idéstorme i Aarhus Kommune", "tager det gamle navn")
+
+    found = search(indexer, "arbejdsopgaver")
+
+    named = {page[0] for page in related(found, "Fremme en innovativ kultur")}
+    assert "Idéstorme i Aarhus Kommune" in named and "Idéstorme i Aarhus" not in named
+    old_case = search(indexer, "webbaserede")
+    assert related(old_case, "Idéstorme i Aarhus") == set()
+
+
 def test_a_relation_to_a_page_not_yet_written_appears_when_it_is(
     indexer: SearchProjector, wiki: Wiki, editor: uuid.UUID
 ) -> None:
@@ -424,6 +440,30 @@ def test_rebuild_equals_incremental(
 
     assert stored_documents(indexer.view) == incremental
     assert incremental[f"author:{editor}"]["author_name"] == "Bo Ø. Østergaard"
+
+
+def test_a_parallel_rebuild_equals_incremental(
+    settings: Settings,
+    indexer: SearchProjector,
+    wiki: Wiki,
+    coi: dict[str, uuid.UUID],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    wiki.rename_page(coi["editor"], "Styringslaboratorier", "Laboratorier", "kortere")
+    indexer.catch_up()
+    incremental = stored_documents(indexer.view)
+    indexer.view.close()
+    monkeypatch.setattr("search.index.PARALLEL_MIN_EVENTS", 1)  # however small the batch
+    monkeypatch.setattr("search.index.MAX_SEGMENTS", 1)  # then merged into one segment
+
+    parallel = open_search_projector(settings, wiki, processes=2)
+    parallel.view.reset()
+    parallel.catch_up()
+
+    assert stored_documents(parallel.view) == incremental
+    assert len(parallel.view.searcher().leaf_searchers()) == 1
+    assert titles(search(parallel, "laboratoriet")) == ["Laboratorier"]
+    parallel.view.close()
 
 
 def test_the_position_is_committed_with_the_documents(

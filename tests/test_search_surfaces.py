@@ -114,14 +114,6 @@ def test_search_without_an_index_says_to_come_back(wiki: Wiki, pages: None) -> N
 # ---------------------------------------------------------------------- the command
 
 
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Settings:
-    monkeypatch.setenv("WIKI_DATA_DIR", str(settings.data_dir))
-    if settings.is_postgres:
-        monkeypatch.setenv("WIKI_DATABASE_URL", settings.database_url)
-    return settings
-
-
 def test_rebuild_search_builds_the_index_from_the_log(
     cli_env: Settings, wiki: Wiki, pages: None, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
-from search.indexer import open_search_projector
+from search.indexer import REBUILD_PROCESSES, open_search_projector
 from storage.accounts import AccountStore
 from storage.eventlog import export_log, last_position, stored_rows
 from storage.eventstore import open_projector, open_wiki, open_wiki_for_audit
@@ -171,8 +171,11 @@ def _rebuild(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     with open_wiki(settings) as wiki:
         for view in [view for view in VIEWS if view in args.views] or VIEWS:
-            opener = open_projector if view == "sql" else open_search_projector
-            if not _rebuild_view(view, opener(settings, wiki)):
+            if view == "sql":
+                projector: Projector[Any] = open_projector(settings, wiki)
+            else:
+                projector = open_search_projector(settings, wiki, processes=REBUILD_PROCESSES)
+            if not _rebuild_view(view, projector):
                 return 1
     return 0
 

@@ -106,7 +106,7 @@ class Projector(Generic[V]):
             while True:
                 notifications = self.wiki.recorder.select_notifications(
                     start=self.view.position(),
-                    limit=CATCH_UP_BATCH_SIZE,
+                    limit=getattr(self.view, "catch_up_batch_size", CATCH_UP_BATCH_SIZE),
                     inclusive_of_start=False,
                 )
                 if not notifications:
