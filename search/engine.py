@@ -19,13 +19,14 @@ from whoosh.query import Phrase
 from whoosh.searching import Searcher
 
 from search.parsing import Clause
-from search.postings import Postings, PostingsCache, from_bits, highest, to_bits
+from search.postings import Postings, PostingsCache, from_bits, to_bits
 from search.schema import HIDDEN, PAGE_DOCTYPE
 
 TEXT_FIELDS = {"title": 2.0, "body": 1.0}  # field -> weight
 K1, B = 1.2, 0.75  # whoosh's BM25F defaults
 EXACT_MAX = 400  # rank every match up to this many
-NEWEST_CANDIDATES = 200  # a search without words sorts this many of the newest by date
+NEWEST_SORT_MAX = 2_000  # matches up to this many are sorted by date; more are walked
+TOP_UP = 200  # too few ranked candidates: the newest other matches join them
 MAX_EXPANSIONS = 30  # a prefix stands for at most this many words, the most common first
 SCORED_EXPANSIONS = 3  # of which this many count in the ranking
 
@@ -180,20 +181,52 @@ class Matcher:
                     chosen |= champions << segment.offset
             chosen &= matches
             candidates = from_bits(chosen)
-            if len(candidates) < count:
-                candidates += highest(matches & ~chosen, count - len(candidates))
+            wanted = max(count, TOP_UP)  # not `count`: every page of results alike
+            if len(candidates) < wanted:
+                candidates += self.newest(matches & ~chosen, wanted - len(candidates))
         scores = self._scores(candidates, postings)
         return heapq.nlargest(count, candidates, key=lambda docnum: (scores[docnum], docnum))
 
     def newest(self, matches: int, count: int) -> list[int]:
-        """The `count` most recently modified matches. Each text edit writes its page
-        anew after all others, so the newest are among the highest document numbers;
-        only a rename or a restore moves an older page there, and sorting puts it back."""
-        candidates = highest(matches, max(4 * count, NEWEST_CANDIDATES))
-        modified = self.searcher.reader().column_reader("modified")
-        return sorted(candidates, key=lambda docnum: (modified[docnum], docnum), reverse=True)[
-            :count
+        """The `count` most recently modified matches, newest first. (Not the highest
+        document numbers: whoosh's merges reorder documents.) Few matches are sorted;
+        otherwise each segment's documents are walked in order of modification (sorted
+        once per segment, which never changes) until enough of them match."""
+        if count <= 0 or not matches:
+            return []
+        if matches.bit_count() <= NEWEST_SORT_MAX:
+            return heapq.nlargest(count, from_bits(matches), key=self._modified)
+        walks = [
+            ((modified[local], local + segment.offset) for local in order)
+            for segment, (modified, order) in zip(self.segments, self._by_modified(), strict=True)
         ]
+        found: list[int] = []
+        for _modified, docnum in heapq.merge(*walks, reverse=True):
+            if matches >> docnum & 1:
+                found.append(docnum)
+                if len(found) == count:
+                    break
+        return found
+
+    def _by_modified(self) -> list[tuple[list[int], list[int]]]:
+        """For each segment: its documents' modification times (raw column values), and
+        its document numbers newest first."""
+        found = []
+        for segment in self.segments:
+            key = segment.reader.segment().segment_id()
+            entry = self.cache.modified.get(key)
+            if entry is None:
+                modified = list(segment.reader.column_reader("modified", translate=False))
+                order = sorted(range(len(modified)), key=modified.__getitem__, reverse=True)
+                entry = (modified, order)
+                self.cache.modified.put(key, entry)
+            found.append(entry)
+        return found
+
+    def _modified(self, docnum: int) -> tuple[int, int]:
+        index = bisect_right(self._offsets, docnum) - 1
+        modified, _order = self._by_modified()[index]
+        return modified[docnum - self.segments[index].offset], docnum
 
     def _postings(self, field: str, term: str) -> list[Postings]:
         return [self.cache.get(segment.reader, field, term) for segment in self.segments]

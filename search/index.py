@@ -9,7 +9,9 @@ then fills from the start of the log.
 """
 
 import logging
+import pickle
 import shutil
+import struct
 import threading
 import weakref
 from collections import OrderedDict
@@ -18,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
-from whoosh.index import FileIndex
+from whoosh.index import EmptyIndexError, FileIndex
+from whoosh.index import IndexError as WhooshIndexError
+from whoosh.multiproc import MpWriter
 from whoosh.searching import Searcher
-from whoosh.writing import SegmentWriter
+from whoosh.writing import CLEAR, SegmentWriter
 
 from search.documents import PageDocument, from_stored, new_page
 from search.postings import PostingsCache
@@ -36,6 +40,23 @@ WRITER_TIMEOUT_SECONDS = 30.0  # another writer (a rebuild) holds whoosh's lock 
 WRITER_MEMORY_MB = 256  # segment buffer: a catch-up batch becomes few segments
 MAX_SEGMENTS = 8  # a catch-up leaving more merges them into one
 PARALLEL_MIN_EVENTS = 1_000  # smaller batches are not worth starting processes for
+
+
+# What a damaged index raises when opened (a broken table of contents, a missing or
+# truncated segment file).
+DAMAGE = (
+    EmptyIndexError,
+    WhooshIndexError,
+    FileNotFoundError,
+    EOFError,
+    pickle.UnpicklingError,
+    struct.error,
+    ValueError,
+    KeyError,
+)
+
+
+EMPTY_STORE = "#empty"  # how a fingerprint of a store without events ends
 
 
 class IndexMovedOn(RuntimeError):
@@ -58,7 +79,7 @@ class SearchIndex:
     def __init__(
         self,
         directory: Path,
-        store: str,
+        store: Callable[[], str],
         last_position: Callable[[], int],
         processes: int = 1,
     ) -> None:
@@ -69,7 +90,8 @@ class SearchIndex:
         self.processes = processes
         # Parallel, each batch adds a segment per process: larger batches, fewer segments.
         self.catch_up_batch_size = 40_000 if processes > 1 else 5_000
-        self.store = store
+        self.fingerprint = store  # names the event store (asked again while it is empty)
+        self.store = store()
         self.last_position = last_position  # the store's newest event
         self.postings = PostingsCache()  # shared by the searches of all requests
         self._pages: OrderedDict[str, PageDocument] = OrderedDict()
@@ -96,7 +118,7 @@ class SearchIndex:
             found = whoosh_index.open_dir(str(self.directory))
             with found.searcher() as searcher:
                 tracking = searcher.document(id=TRACKING_ID) or {}
-        except Exception as error:  # whoosh raises many kinds on a damaged file
+        except DAMAGE as error:  # not a passing trouble (out of memory, file handles): those raise
             return f"it cannot be read ({type(error).__name__}: {error})"
         if not _same_store(str(tracking.get("store")), self.store):
             return "it was built from another event store"
@@ -116,9 +138,19 @@ class SearchIndex:
         return created
 
     def reset(self) -> None:
-        """Empty the index: the next catch-up rebuilds it from the start of the log."""
-        self._create()
+        """Empty the index: the next catch-up rebuilds it from the start of the log.
+
+        A readable index is emptied by a commit, so that processes reading it see one
+        commit after another (never a missing directory) with generations still rising.
+        """
         self._pages.clear()
+        opened = self._opened()
+        if opened is None or self._problem() is not None:
+            self._create()
+            return
+        writer = opened.writer(timeout=WRITER_TIMEOUT_SECONDS)
+        writer.add_document(id=TRACKING_ID, position=0, store=self.store)
+        writer.commit(mergetype=CLEAR)
 
     def close(self) -> None:
         self._close_searchers()
@@ -163,7 +195,13 @@ class SearchIndex:
         return fresh
 
     def search(self, request: SearchRequest) -> SearchResults:
-        return run(self.searcher(), self.postings, request)
+        try:
+            return run(self.searcher(), self.postings, request)
+        except (OSError, *DAMAGE) as error:
+            # The index was replaced under this searcher (a rebuild after damage): the
+            # next request opens the new one.
+            self._local.searcher = None
+            raise SearchUnavailable("The search index is being rebuilt.") from error
 
     def position(self) -> int:
         """The log position of the last event the index includes (0: no index yet)."""
@@ -196,13 +234,35 @@ class SearchIndex:
             finally:
                 searcher.close()
             batch.write(writer)
+            if self.store.endswith(EMPTY_STORE):  # the first events: name the store now
+                self.store = self.fingerprint()
             writer.update_document(id=TRACKING_ID, position=up_to, store=self.store)
         except BaseException:
-            writer.cancel()
+            _cancel(writer)
             self._pages.clear()  # it may hold states the cancelled commit undid
             raise
         writer.commit()
+        if isinstance(writer, MpWriter):
+            self._check_parallel_commit(list(batch.touched), up_to)
         return False
+
+    def _check_parallel_commit(self, page_ids: list[str], up_to: int) -> None:
+        """whoosh's parallel writer commits even when one of its processes died (it waits
+        a second for each result and goes on without). So after a parallel commit, look
+        that every page it wrote is there; else empty the index, which the next attempt
+        rebuilds, rather than keep a position that claims pages it lacks."""
+        searcher = self.searcher()
+        missing = [
+            page_id
+            for page_id in page_ids
+            if searcher.document_number(id=PAGE_PREFIX + page_id) is None
+        ]
+        if missing or _position(searcher) != up_to:
+            self.reset()
+            raise RuntimeError(
+                f"Parallel indexing lost {len(missing)} of {len(page_ids)} pages;"
+                " the search index was emptied and is rebuilt on the next attempt"
+            )
 
     def forget(self) -> None:
         self._pages.clear()
@@ -298,18 +358,27 @@ class _Batch:
             self.pages.popitem(last=False)
 
     def write(self, writer: SegmentWriter) -> None:
-        # In order of modification: a search without words relies on it (`Matcher.newest`).
-        for page in sorted(self.touched.values(), key=lambda page: page.modified):
+        for page in self.touched.values():
             writer.update_document(**page.fields())
         for author_id, name in self.authors.items():
             writer.update_document(id=AUTHOR_PREFIX + author_id, author_name=name)
+
+
+def _cancel(writer: SegmentWriter) -> None:
+    """Cancel a writer. A parallel writer's processes wait for work that will not come
+    (its `cancel` does not reach them): stop them too."""
+    writer.cancel()
+    for task in getattr(writer, "tasks", ()):
+        if task.is_alive():
+            task.terminate()
+        task.join(timeout=10)
 
 
 def _same_store(indexed: str, current: str) -> bool:
     """Whether an index stamped `indexed` follows the store now named `current`. A stamp
     made while the store was empty names only its address: all it holds came later."""
     where, _, origin = indexed.partition("#")
-    return indexed == current or (origin == "empty" and current.partition("#")[0] == where)
+    return indexed == current or ("#" + origin == EMPTY_STORE and current.startswith(where + "#"))
 
 
 def _position(searcher: Searcher) -> int:

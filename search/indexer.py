@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from search.index import SearchIndex
+from search.index import EMPTY_STORE, SearchIndex
 from wikiengine.application import Wiki
 from wikiengine.config import Settings
 from wikiengine.filelock import FileLock
@@ -33,7 +33,7 @@ def open_search_projector(settings: Settings, wiki: Wiki, *, processes: int = 1)
     directory.parent.mkdir(parents=True, exist_ok=True)
     index = SearchIndex(
         directory,
-        store_fingerprint(settings.database_url, wiki),
+        lambda: store_fingerprint(settings.database_url, wiki),
         last_position=lambda: wiki.recorder.max_notification_id() or 0,
         processes=processes,
     )
@@ -49,5 +49,6 @@ def store_fingerprint(database_url: str, wiki: Wiki) -> str:
     netloc = f"{host}:{parts.port}" if parts.port else host
     where = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
     first = wiki.recorder.select_notifications(start=None, limit=1)
-    origin = hashlib.sha256(first[0].state).hexdigest() if first else "empty"
-    return f"{where}#{origin[:32]}"
+    if not first:
+        return where + EMPTY_STORE
+    return f"{where}#{hashlib.sha256(first[0].state).hexdigest()[:32]}"

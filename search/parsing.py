@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from search.schema import DANISH
+from search.schema import danish
 
 MIN_PREFIX = 2  # `i*` would expand to most of the vocabulary
 MAX_CLAUSES = 12
@@ -39,7 +39,7 @@ def parse(text: str) -> list[Clause]:
 
 
 def stems(text: str) -> tuple[str, ...]:
-    return tuple(token.text for token in DANISH(text))
+    return tuple(token.text for token in danish()(text))
 
 
 def _word(word: str, negated: bool) -> Clause | None:

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Generic, TypeVar
 
+from whoosh.matching.wrappers import FilterMatcher
+
 CACHE_BYTES = 128 * 1024 * 1024
 CHAMPIONS = 100  # per term and segment: the documents that use it most
 
@@ -106,6 +108,8 @@ class PostingsCache:
         self.facets: LruCache[Any, list[tuple[str, int, int]]] = LruCache(32)  # facet tables
         self.combined: LruCache[Any, int] = LruCache(4_096)  # a term's bits in all segments
         self.expansions: LruCache[Any, list[tuple[str, str]]] = LruCache(1_024)  # a prefix's
+        # Keyed by a segment: its documents' modification times and order by them.
+        self.modified: LruCache[str, tuple[list[int], list[int]]] = LruCache(64)
         self.max_bytes = max_bytes
         self._entries: OrderedDict[tuple[str, str, str], Postings] = OrderedDict()
         self._bytes = 0
@@ -130,12 +134,16 @@ class PostingsCache:
 
 
 def decode(segment_reader: Any, field: str, term: str) -> Postings:
-    """Read a term's postings in a segment (deleted documents included)."""
+    """Read a term's postings in a segment, deleted documents included: deletions change
+    from commit to commit while a segment does not, so searches mask them themselves."""
     if (field, term) not in segment_reader:
         return EMPTY
     ids: array[int] = array("I")
     frequencies: array[float] = array("f")
-    for block_ids, block_weights in _blocks(segment_reader.postings(field, term)):
+    matcher = segment_reader.postings(field, term)
+    if isinstance(matcher, FilterMatcher):  # what a segment with deletions hands out
+        matcher = matcher.child
+    for block_ids, block_weights in _blocks(matcher):
         ids.extend(block_ids)
         frequencies.extend(block_weights)
     return Postings(ids, frequencies)
@@ -182,14 +190,4 @@ def from_bits(bits: int) -> list[int]:
         for value in run.group():
             found.extend(base + bit for bit in _BITS_OF_BYTE[value])
             base += 8
-    return found
-
-
-def highest(bits: int, count: int) -> list[int]:
-    """The `count` highest document numbers in a bitset, highest first."""
-    found: list[int] = []
-    while bits and len(found) < count:
-        top = bits.bit_length() - 1
-        found.append(top)
-        bits ^= 1 << top
     return found

@@ -13,7 +13,7 @@ from whoosh.searching import Searcher
 from search.engine import SCORED_EXPANSIONS, TEXT_FIELDS, Matcher
 from search.parsing import parse
 from search.postings import PostingsCache
-from search.schema import AUTHOR_PREFIX, DANISH, FACETS, FILTERS
+from search.schema import AUTHOR_PREFIX, FACETS, FILTERS, danish
 from wikiengine.kinds import RELATIONS
 from wikiengine.titles import slug_for
 
@@ -126,7 +126,7 @@ def _snippet(body: str, terms: set[str]) -> str:
         fragments = highlight(
             _near_first_match(body, terms),
             frozenset(terms),
-            DANISH,
+            danish(),
             ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60),
             HtmlFormatter(tagname="mark", between=" … "),
             top=2,
@@ -199,12 +199,14 @@ def _author_names(searcher: Searcher, counts: list[tuple[str, int]]) -> dict[str
 
 
 def _related_to(searcher: Searcher, matcher: Matcher, title: str, visible: int) -> int:
-    """Pages whose relations name the page `title`, and the pages its relations name."""
+    """Pages whose relations name the page `title` (by any title it has had), and the
+    pages its relations name."""
     slug = slug_for(title)
-    bits = matcher.term("related", slug)
     for docnum in matcher.documents("slugs", [slug], visible)[:1]:
-        bits |= matcher.any_of("slugs", _named_slugs(searcher.stored_fields(docnum)))
-    return bits
+        page = searcher.stored_fields(docnum)
+        citing = matcher.any_of("related", page.get("slugs", slug).split(","))
+        return citing | matcher.any_of("slugs", _named_slugs(page))
+    return matcher.term("related", slug)  # a page not written yet can be named
 
 
 def _related(

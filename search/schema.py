@@ -5,10 +5,23 @@ finds "hest" and "kommunerne" finds "kommune". Everything a hit shows is stored,
 needs nothing but the index.
 """
 
-from whoosh.analysis import LanguageAnalyzer
+import threading
+
+from whoosh.analysis import Analyzer, LanguageAnalyzer
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-DANISH = LanguageAnalyzer("da")
+DANISH = LanguageAnalyzer("da")  # the indexer's (one thread)
+_ANALYZERS = threading.local()
+
+
+def danish() -> Analyzer:
+    """This thread's Danish analyzer, for queries and snippets. Its stemmer's cache is
+    not thread-safe, so request threads do not share one."""
+    analyzer: Analyzer | None = getattr(_ANALYZERS, "danish", None)
+    if analyzer is None:
+        analyzer = _ANALYZERS.danish = LanguageAnalyzer("da")
+    return analyzer
+
 
 TRACKING_ID = "__tracking__"  # the document holding the index's position in the log
 PAGE_PREFIX = "page:"
@@ -27,7 +40,7 @@ def make_schema() -> Schema:
         id=ID(stored=True, unique=True),
         doctype=ID(),
         # pages
-        title=TEXT(analyzer=DANISH, stored=True, field_boost=2.0),
+        title=TEXT(analyzer=DANISH, stored=True),  # weighted in ranking (engine.TEXT_FIELDS)
         body=TEXT(analyzer=DANISH, stored=True),
         slug=ID(stored=True),
         slugs=KEYWORD(stored=True, commas=True),  # every slug it has had: old ones redirect

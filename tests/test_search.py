@@ -247,6 +247,24 @@ def test_facets_follow_the_query_and_filters(
     assert titles(search(indexer, "", audience="ledere")) == ["Fremme en innovativ kultur"]
 
 
+@pytest.mark.parametrize("sort_max", [0, 2_000])  # walking each segment, sorting matches
+def test_the_newest_first_survives_whoosh_merging_segments(
+    indexer: SearchProjector,
+    wiki: Wiki,
+    editor: uuid.UUID,
+    monkeypatch: pytest.MonkeyPatch,
+    sort_max: int,
+) -> None:
+    monkeypatch.setattr("search.engine.NEWEST_SORT_MAX", sort_max)
+    for number in range(14):  # a commit each: whoosh merges small segments, reordering
+        wiki.save_page(editor, f"Side {number}", f"Tekst {number}.\n")
+        indexer.catch_up()
+    wiki.save_page(editor, "Side 3", "Ny tekst.\n", base_version=1)
+
+    assert titles(search(indexer, "", limit=4)) == ["Side 3", "Side 13", "Side 12", "Side 11"]
+    assert titles(search(indexer, "", limit=3, offset=10)) == ["Side 4", "Side 2", "Side 1"]
+
+
 def test_a_search_without_words_lists_the_newest_first(
     indexer: SearchProjector, wiki: Wiki, editor: uuid.UUID, coi: dict[str, uuid.UUID]
 ) -> None:
@@ -298,6 +316,16 @@ def test_related_to_filters_pages_related_either_way(
 
     named = search(indexer, "", related_to="Fremme en innovativ kultur")
     assert set(titles(named)) == {"Idéstorme i Aarhus Kommune", "Politikerens rolle"}
+
+
+def test_related_to_follows_a_renamed_page(
+    indexer: SearchProjector, wiki: Wiki, editor: uuid.UUID, coi: dict[str, uuid.UUID]
+) -> None:
+    wiki.rename_page(editor, "Idéstorme i Aarhus Kommune", "Idéstorme i Aarhus", "kortere")
+
+    citing = search(indexer, "", related_to="Idéstorme i Aarhus")
+
+    assert set(titles(citing)) == {"Fremme en innovativ kultur", "Politikerens rolle"}
 
 
 def test_an_edit_removing_a_relation_removes_it_from_search(
@@ -450,6 +478,8 @@ def test_a_parallel_rebuild_equals_incremental(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     wiki.rename_page(coi["editor"], "Styringslaboratorier", "Laboratorier", "kortere")
+    for number in range(250):  # whoosh hands out 100 documents per job: several processes
+        wiki.save_page(coi["editor"], f"Side {number}", f"Tekst nummer {number}.\n")
     indexer.catch_up()
     incremental = stored_documents(indexer.view)
     indexer.view.close()
@@ -469,19 +499,23 @@ def test_a_parallel_rebuild_equals_incremental(
 def test_the_position_is_committed_with_the_documents(
     indexer: SearchProjector, wiki: Wiki, editor: uuid.UUID, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from whoosh.writing import SegmentWriter
+
     wiki.save_page(editor, "Tillid", "Om tillid.\n")
-    before = indexer.view.position()
-    writes = []
+    indexer.view.forget()  # an empty index, as the projector makes it
+    real_update = SegmentWriter.update_document
 
-    def failing_write(self: Any, writer: Any) -> None:
-        writes.append(1)
-        raise OSError("disk full")
+    def failing_position(self: Any, **fields: Any) -> None:
+        if fields["id"] == "__tracking__":  # the pages are written: now the position fails
+            raise OSError("disk full")
+        real_update(self, **fields)
 
-    monkeypatch.setattr("search.index._Batch.write", failing_write)
+    monkeypatch.setattr(SegmentWriter, "update_document", failing_position)
     with pytest.raises(OSError, match="disk full"):
         indexer.catch_up()
 
-    assert writes and indexer.view.position() == before == 0
+    assert indexer.view.position() == 0
+    assert indexer.view.search(SearchRequest("tillid")).total == 0  # nor the pages
     monkeypatch.undo()
     assert titles(search(indexer, "tillid")) == ["Tillid"]
 
@@ -533,11 +567,29 @@ def test_an_index_of_another_store_is_not_trusted(
     indexer = open_search_projector(settings, wiki)
     indexer.catch_up()
     indexer.view.close()
-    stranger = SearchIndex(index_directory(settings), "sqlite:///other#abc", lambda: 10**9)
+    stranger = SearchIndex(index_directory(settings), lambda: "sqlite:///other#abc", lambda: 10**9)
     stranger.forget()  # the indexer's first step: it replaces what it cannot trust
 
     assert stranger.position() == 0
     stranger.close()
+
+
+def test_a_long_backlog_is_caught_up_before_following(
+    indexer: SearchProjector, wiki: Wiki, editor: uuid.UUID, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for number in range(200):  # more events than one live batch
+        saved = wiki.save_page(editor, f"Side {number}", f"Kommunerne nummer {number}.\n")
+    catch_ups = []
+    real_catch_up = indexer.catch_up
+    monkeypatch.setattr(
+        indexer, "catch_up", lambda **kwargs: catch_ups.append(1) or real_catch_up(**kwargs)
+    )
+
+    indexer.start()
+    indexer.wait(saved.notification_id, timeout=30)
+
+    assert catch_ups
+    assert indexer.view.search(SearchRequest("kommune")).total == 200
 
 
 def test_live_edits_become_searchable(

@@ -93,7 +93,15 @@ def test_search_repeats_a_filter_for_any_of_its_values(client: TestClient) -> No
 
 @pytest.mark.parametrize(
     "query",
-    ["limit=0", "limit=101", "limit=ti", "offset=-1", "q=" + "a" * 501],
+    [
+        "limit=0",
+        "limit=101",
+        "limit=ti",
+        "offset=-1",
+        "offset=1001",
+        "q=" + "a" * 501,
+        "&".join(f"tags=t{number}" for number in range(21)),
+    ],
 )
 def test_search_refuses_bad_parameters(client: TestClient, query: str) -> None:
     response = client.get(f"/api/v1/search?{query}")

@@ -11,6 +11,8 @@ from search.schema import FILTERS, MULTI_VALUED
 from web.errors import error_response
 
 MAX_QUERY_CHARS = 500
+MAX_OFFSET = 1_000  # deeper pages cost more than anyone reads them for
+MAX_FILTER_VALUES = 20
 
 
 def search(request: Request) -> Response:
@@ -21,9 +23,12 @@ def search(request: Request) -> Response:
         offset = int(params.get("offset", "0"))
     except ValueError:
         return error_response(request, 422, "invalid", "limit and offset must be whole numbers")
-    if not 1 <= limit <= MAX_LIMIT or offset < 0:
+    if not 1 <= limit <= MAX_LIMIT or not 0 <= offset <= MAX_OFFSET:
         return error_response(
-            request, 422, "invalid", f"limit must be 1 to {MAX_LIMIT}, offset at least 0"
+            request,
+            422,
+            "invalid",
+            f"limit must be 1 to {MAX_LIMIT}, offset 0 to {MAX_OFFSET}",
         )
     text = params.get("q", "")
     if len(text) > MAX_QUERY_CHARS:
@@ -31,10 +36,14 @@ def search(request: Request) -> Response:
             request, 422, "invalid", f"the query is longer than {MAX_QUERY_CHARS} characters"
         )
     filters = {
-        name: tuple(value for value in params.getlist(name) if value)
+        name: tuple(dict.fromkeys(value for value in params.getlist(name) if value))
         for name in FILTERS
         if params.getlist(name)
     }
+    if any(len(values) > MAX_FILTER_VALUES for values in filters.values()):
+        return error_response(
+            request, 422, "invalid", f"at most {MAX_FILTER_VALUES} values per filter"
+        )
     wanted = SearchRequest(text, filters, params.get("related_to") or None, limit, offset)
     if index is None:
         return _unavailable(request)

@@ -95,10 +95,15 @@ class Projector(Generic[V]):
 
     # ------------------------------------------------------------------ catching up
 
-    def catch_up(self, on_progress: Callable[[int], object] | None = None) -> int:
+    def catch_up(
+        self,
+        on_progress: Callable[[int], object] | None = None,
+        until: threading.Event | None = None,
+    ) -> int:
         """Apply every event recorded so far, then settle what the catch-up deferred.
 
         Returns how many events were read. The caller should hold the projector lock.
+        Stops early, between batches, once `until` is set.
         """
         read = 0
         self.view.forget()  # another projector may have written since
@@ -109,7 +114,7 @@ class Projector(Generic[V]):
                     limit=getattr(self.view, "catch_up_batch_size", CATCH_UP_BATCH_SIZE),
                     inclusive_of_start=False,
                 )
-                if not notifications:
+                if not notifications or (until is not None and until.is_set()):
                     break
                 self._apply(self.view.position(), notifications)
                 read += len(notifications)
@@ -177,8 +182,13 @@ class Projector(Generic[V]):
             self.lock.release()
 
     def _follow(self) -> None:
-        """Apply batches as they come, for as long as this process holds the lock."""
+        """Apply batches as they come, for as long as this process holds the lock. A long
+        backlog (a new node, a long stop) is caught up first, in large batches."""
         self.view.forget()  # another projector may have written since
+        if self.backlog() > BATCH_SIZE:
+            self.catch_up(until=self._stopping)
+            if self._stopping.is_set():
+                return
         position = self.view.position()
         subscription: Any = self.wiki.recorder.subscribe(gt=position)
         self._subscription = subscription
