@@ -39,7 +39,15 @@ PAGE_CACHE_SIZE = 5_000
 WRITER_TIMEOUT_SECONDS = 30.0  # another writer (a rebuild) holds whoosh's lock this long
 WRITER_MEMORY_MB = 256  # segment buffer: a catch-up batch becomes few segments
 MAX_SEGMENTS = 8  # a catch-up leaving more merges them into one
-PARALLEL_MIN_EVENTS = 1_000  # smaller batches are not worth starting processes for
+PARALLEL_MIN_EVENTS = 1_000
+WRITER_OPTIONS: dict[str, Any] = {
+    "timeout": WRITER_TIMEOUT_SECONDS,
+    "limitmb": WRITER_MEMORY_MB,
+    # A segment as separate files, not one compound file: whoosh opens a compound file's
+    # parts by copying them into memory, 100 ms and more for a large segment, and every
+    # searcher opens every segment (measured: `bench/search.py`, edit to searchable).
+    "compound": False,
+}  # smaller batches are not worth starting processes for
 
 
 # What a damaged index raises when opened (a broken table of contents, a missing or
@@ -131,7 +139,7 @@ class SearchIndex:
         shutil.rmtree(self.directory, ignore_errors=True)
         self.directory.mkdir(parents=True)
         created = whoosh_index.create_in(str(self.directory), make_schema())
-        writer = created.writer(timeout=WRITER_TIMEOUT_SECONDS)
+        writer = created.writer(**WRITER_OPTIONS)
         writer.add_document(id=TRACKING_ID, position=0, store=self.store)
         writer.commit()
         self._index = created
@@ -148,7 +156,7 @@ class SearchIndex:
         if opened is None or self._problem() is not None:
             self._create()
             return
-        writer = opened.writer(timeout=WRITER_TIMEOUT_SECONDS)
+        writer = opened.writer(**WRITER_OPTIONS)
         writer.add_document(id=TRACKING_ID, position=0, store=self.store)
         writer.commit(mergetype=CLEAR)
 
@@ -216,7 +224,7 @@ class SearchIndex:
         one commit that also moves the index to `up_to`. Raises `IndexMovedOn`,
         changing nothing, unless the index is at `after`."""
         opened = self._opened() or self._create()
-        options: dict[str, Any] = {"timeout": WRITER_TIMEOUT_SECONDS, "limitmb": WRITER_MEMORY_MB}
+        options: dict[str, Any] = dict(WRITER_OPTIONS)
         if self.processes > 1 and len(events) >= PARALLEL_MIN_EVENTS:
             # Each process's segment joins the index as it is (merging them into one
             # would redo in this process the work the others did).
@@ -284,7 +292,7 @@ class SearchIndex:
         opened = self._opened()
         if opened is None or len(self.searcher().leaf_searchers()) <= MAX_SEGMENTS:
             return
-        writer = opened.writer(timeout=WRITER_TIMEOUT_SECONDS, limitmb=WRITER_MEMORY_MB)
+        writer = opened.writer(**WRITER_OPTIONS)
         writer.commit(optimize=True)
 
 

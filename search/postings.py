@@ -105,8 +105,8 @@ class PostingsCache:
 
     def __init__(self, max_bytes: int = CACHE_BYTES) -> None:
         # Keyed by a set of segments (they change with each commit):
-        self.facets: LruCache[Any, list[tuple[str, int, int]]] = LruCache(32)  # facet tables
-        self.combined: LruCache[Any, int] = LruCache(4_096)  # a term's bits in all segments
+        self.facets: LruCache[Any, list[tuple[str, int, int]]] = LruCache(8)  # facet tables
+        self.combined: LruCache[Any, int] = LruCache(2_048)  # a term's bits in all segments
         self.expansions: LruCache[Any, list[tuple[str, str]]] = LruCache(1_024)  # a prefix's
         # Keyed by a segment: its documents' modification times and order by them.
         self.modified: LruCache[str, tuple[list[int], list[int]]] = LruCache(64)
