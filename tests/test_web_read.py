@@ -397,9 +397,13 @@ def test_wikiengine_serve_demo_answers_over_real_http(tmp_path: Path) -> None:
         assert "<h1>Forside</h1>" in html and "Innovationswiki" in html
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/export") as response:
             assert len(response.read().splitlines()) > 10
-        # The server indexes the demo for search in the background.
-        found = json.loads(_wait_for(f"http://127.0.0.1:{port}/api/v1/search?q=kommunerne", server))
-        assert found["total"] > 0 and "<mark" in found["results"][0]["snippet_html"]
+        # The server indexes the demo for search in the background: wait for it.
+        search = f"http://127.0.0.1:{port}/api/v1/search?q=kommunerne"
+        deadline = time.monotonic() + 30
+        while (found := json.loads(_wait_for(search, server)))["total"] == 0:
+            assert time.monotonic() < deadline, "the demo was not indexed within 30 s"
+            time.sleep(0.1)
+        assert "<mark" in found["results"][0]["snippet_html"]
     finally:
         server.terminate()
         _, stderr = server.communicate(timeout=30)
