@@ -11,7 +11,7 @@ newest matches should those be too few. A search without words lists the newest 
 import heapq
 import math
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -197,7 +197,7 @@ class Matcher:
         if matches.bit_count() <= NEWEST_SORT_MAX:
             return heapq.nlargest(count, from_bits(matches), key=self._modified)
         walks = [
-            ((modified[local], local + segment.offset) for local in order)
+            _walk(modified, order, segment.offset)
             for segment, (modified, order) in zip(self.segments, self._by_modified(), strict=True)
         ]
         found: list[int] = []
@@ -217,7 +217,9 @@ class Matcher:
             entry = self.cache.modified.get(key)
             if entry is None:
                 modified = list(segment.reader.column_reader("modified", translate=False))
-                order = sorted(range(len(modified)), key=modified.__getitem__, reverse=True)
+                order = sorted(
+                    range(len(modified)), key=lambda local: (modified[local], local), reverse=True
+                )
                 entry = (modified, order)
                 self.cache.modified.put(key, entry)
             found.append(entry)
@@ -257,6 +259,12 @@ class Matcher:
                 norm = K1 * ((1 - B) + B * length / average)
                 scores[docnum] += weight * tf * (K1 + 1) / (tf + norm)
         return scores
+
+
+def _walk(modified: list[int], order: list[int], offset: int) -> Iterator[tuple[int, int]]:
+    """A segment's documents newest first, as (modification time, document number)."""
+    for local in order:
+        yield modified[local], local + offset
 
 
 def _text(term: str | bytes) -> str:

@@ -23,6 +23,7 @@ from whoosh import index as whoosh_index
 from whoosh.index import EmptyIndexError, FileIndex
 from whoosh.index import IndexError as WhooshIndexError
 from whoosh.multiproc import MpWriter
+from whoosh.reading import ReaderClosed
 from whoosh.searching import Searcher
 from whoosh.writing import CLEAR, SegmentWriter
 
@@ -40,6 +41,8 @@ WRITER_TIMEOUT_SECONDS = 30.0  # another writer (a rebuild) holds whoosh's lock 
 WRITER_MEMORY_MB = 256  # segment buffer: a catch-up batch becomes few segments
 MAX_SEGMENTS = 8  # a catch-up leaving more merges them into one
 PARALLEL_MIN_EVENTS = 1_000
+OPEN_ATTEMPTS = 5
+SCHEMA_VERSION = 1  # stored in the tracking document: an index of another version is rebuilt
 WRITER_OPTIONS: dict[str, Any] = {
     "timeout": WRITER_TIMEOUT_SECONDS,
     "limitmb": WRITER_MEMORY_MB,
@@ -128,6 +131,10 @@ class SearchIndex:
                 tracking = searcher.document(id=TRACKING_ID) or {}
         except DAMAGE as error:  # not a passing trouble (out of memory, file handles): those raise
             return f"it cannot be read ({type(error).__name__}: {error})"
+        if tracking.get("schema") != SCHEMA_VERSION:
+            return "it was built by another version of the wiki"
+        if self.store.endswith(EMPTY_STORE):
+            self.store = self.fingerprint()
         if not _same_store(str(tracking.get("store")), self.store):
             return "it was built from another event store"
         if int(tracking.get("position", 0)) > self.last_position():
@@ -140,7 +147,7 @@ class SearchIndex:
         self.directory.mkdir(parents=True)
         created = whoosh_index.create_in(str(self.directory), make_schema())
         writer = created.writer(**WRITER_OPTIONS)
-        writer.add_document(id=TRACKING_ID, position=0, store=self.store)
+        writer.add_document(**self._tracking(0))
         writer.commit()
         self._index = created
         return created
@@ -157,8 +164,16 @@ class SearchIndex:
             self._create()
             return
         writer = opened.writer(**WRITER_OPTIONS)
-        writer.add_document(id=TRACKING_ID, position=0, store=self.store)
+        writer.add_document(**self._tracking(0))
         writer.commit(mergetype=CLEAR)
+
+    def _tracking(self, position: int) -> dict[str, Any]:
+        return {
+            "id": TRACKING_ID,
+            "position": position,
+            "store": self.store,
+            "schema": SCHEMA_VERSION,
+        }
 
     def close(self) -> None:
         self._close_searchers()
@@ -186,28 +201,60 @@ class SearchIndex:
         opened = self._opened()
         if opened is None:
             raise SearchUnavailable("The search index is being built; try again shortly.")
-        kept: Searcher | None = getattr(self._local, "searcher", None)
-        if (
-            kept is not None
-            and not kept.is_closed
-            and kept._ix is opened
-            and kept.reader().generation() == opened.latest_generation()
-        ):
-            return kept
-        if kept is not None and not kept.is_closed:
-            kept.close()
-        fresh = opened.searcher()
-        self._local.searcher = fresh
+        directory = self.directory.stat().st_ino  # a new index (after damage) is a new one
+        kept: tuple[Searcher, int] | None = getattr(self._local, "searcher", None)
+        if kept is not None:
+            searcher, inode = kept
+            if (
+                not searcher.is_closed
+                and inode == directory
+                and searcher.reader().generation() == opened.latest_generation()
+            ):
+                return searcher
+            if not searcher.is_closed:
+                searcher.close()
+        fresh = self._fresh_searcher(opened)
+        self._local.searcher = (fresh, directory)
         with self._searchers_lock:
             self._searchers.add(fresh)
         return fresh
 
+    def _fresh_searcher(self, opened: FileIndex) -> Searcher:
+        """A searcher whose files are all open. whoosh opens some of a segment's files on
+        first use (stored fields, field lengths, columns), and a commit deletes the files
+        of the segments it merged away: so open them now, and if a commit came meanwhile,
+        start again on the newer one (until then, no file of this searcher is deleted)."""
+        for _attempt in range(OPEN_ATTEMPTS):
+            searcher = opened.searcher()
+            try:
+                for leaf, _offset in searcher.leaf_searchers():
+                    reader = leaf.reader()
+                    if reader.doc_count_all():
+                        reader.stored_fields(0)
+                        for field in ("title", "body"):
+                            reader.doc_field_length(0, field)
+                        if reader.has_column("modified"):  # not in a segment without pages
+                            reader.column_reader("modified", translate=False)
+            except (OSError, TypeError, *DAMAGE):
+                searcher.close()
+                continue
+            generation = searcher.reader().generation()  # None: no segment, nothing opened
+            if generation is None or generation == opened.latest_generation():
+                return searcher
+            searcher.close()
+        raise SearchUnavailable("The search index changes too fast to open; try again.")
+
     def search(self, request: SearchRequest) -> SearchResults:
+        """Run a search. A searcher that fails (closed by a rebuild after damage, files
+        gone with it) is dropped and the search tried once more on a new one."""
+        failures = (OSError, TypeError, ReaderClosed, *DAMAGE)
         try:
             return run(self.searcher(), self.postings, request)
-        except (OSError, *DAMAGE) as error:
-            # The index was replaced under this searcher (a rebuild after damage): the
-            # next request opens the new one.
+        except failures:
+            self._local.searcher = None
+        try:
+            return run(self.searcher(), self.postings, request)
+        except failures as error:
             self._local.searcher = None
             raise SearchUnavailable("The search index is being rebuilt.") from error
 
@@ -244,7 +291,7 @@ class SearchIndex:
             batch.write(writer)
             if self.store.endswith(EMPTY_STORE):  # the first events: name the store now
                 self.store = self.fingerprint()
-            writer.update_document(id=TRACKING_ID, position=up_to, store=self.store)
+            writer.update_document(**self._tracking(up_to))
         except BaseException:
             _cancel(writer)
             self._pages.clear()  # it may hold states the cancelled commit undid

@@ -143,6 +143,7 @@ def decode(segment_reader: Any, field: str, term: str) -> Postings:
     matcher = segment_reader.postings(field, term)
     if isinstance(matcher, FilterMatcher):  # what a segment with deletions hands out
         matcher = matcher.child
+        matcher.reset()  # the filter has already skipped the leading deleted postings
     for block_ids, block_weights in _blocks(matcher):
         ids.extend(block_ids)
         frequencies.extend(block_weights)

@@ -62,4 +62,5 @@ def make_schema() -> Schema:
         # the tracking document
         position=NUMERIC(stored=True, bits=64),
         store=STORED(),
+        schema=STORED(),  # the version of this schema and of what documents hold
     )

@@ -265,6 +265,23 @@ def test_the_newest_first_survives_whoosh_merging_segments(
     assert titles(search(indexer, "", limit=3, offset=10)) == ["Side 4", "Side 2", "Side 1"]
 
 
+def test_the_newest_first_across_segments_of_unequal_size(
+    indexer: SearchProjector, wiki: Wiki, editor: uuid.UUID, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("search.engine.NEWEST_SORT_MAX", 0)  # walk the segments
+    for number in range(6):
+        wiki.save_page(editor, f"Side {number}", f"Tekst {number}.\n")
+    indexer.catch_up()  # a segment of six pages
+    for number in range(6, 8):
+        wiki.save_page(editor, f"Side {number}", f"Tekst {number}.\n")
+    indexer.catch_up()  # and one of two
+    assert len(indexer.view.searcher().leaf_searchers()) > 1
+
+    newest = titles(search(indexer, "", limit=8))
+
+    assert newest == [f"Side {number}" for number in range(7, -1, -1)]
+
+
 def test_a_search_without_words_lists_the_newest_first(
     indexer: SearchProjector, wiki: Wiki, editor: uuid.UUID, coi: dict[str, uuid.UUID]
 ) -> None:
@@ -572,6 +589,19 @@ def test_an_index_of_another_store_is_not_trusted(
 
     assert stranger.position() == 0
     stranger.close()
+
+
+def test_an_index_of_another_version_is_rebuilt(
+    indexer: SearchProjector, coi: dict[str, uuid.UUID], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    indexer.catch_up()
+    assert indexer.view.position() > 0
+    monkeypatch.setattr("search.index.SCHEMA_VERSION", 2)
+
+    indexer.view.forget()
+
+    assert indexer.view.position() == 0
+    assert search(indexer, "kommunerne").total == 1  # and filled again
 
 
 def test_a_long_backlog_is_caught_up_before_following(

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any, Generic, Protocol, TypeVar
 
 from eventsourcing.persistence import Notification
@@ -103,19 +103,24 @@ class Projector(Generic[V]):
         """Apply every event recorded so far, then settle what the catch-up deferred.
 
         Returns how many events were read. The caller should hold the projector lock.
-        Stops early, between batches, once `until` is set.
+
+        With `until` (the follower's own catch-up, in a server) it stops between batches
+        once `until` is set or the lock is lost, leaving the settling to the next time,
+        and leaves the garbage collector alone (a server makes cycles while it runs).
         """
         read = 0
         self.view.forget()  # another projector may have written since
-        with _collector_paused():
+        with _collector_paused() if until is None else nullcontext():
             while True:
                 notifications = self.wiki.recorder.select_notifications(
                     start=self.view.position(),
                     limit=getattr(self.view, "catch_up_batch_size", CATCH_UP_BATCH_SIZE),
                     inclusive_of_start=False,
                 )
-                if not notifications or (until is not None and until.is_set()):
+                if not notifications:
                     break
+                if until is not None and (until.is_set() or not self.lock.holds()):
+                    return read
                 self._apply(self.view.position(), notifications)
                 read += len(notifications)
                 if on_progress is not None:
@@ -187,7 +192,7 @@ class Projector(Generic[V]):
         self.view.forget()  # another projector may have written since
         if self.backlog() > BATCH_SIZE:
             self.catch_up(until=self._stopping)
-            if self._stopping.is_set():
+            if self._stopping.is_set() or not self.lock.holds():
                 return
         position = self.view.position()
         subscription: Any = self.wiki.recorder.subscribe(gt=position)
