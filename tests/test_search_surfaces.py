@@ -139,6 +139,18 @@ def test_rebuild_search_builds_the_index_from_the_log(
         indexer.view.close()
 
 
+def test_rebuild_search_in_this_process_only(
+    cli_env: Settings, wiki: Wiki, pages: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from whoosh.multiproc import MpWriter
+
+    monkeypatch.setattr("search.index.PARALLEL_MIN_EVENTS", 1)  # would fork, but for the flag
+    monkeypatch.setattr(MpWriter, "__init__", lambda *_args, **_kwargs: pytest.fail("forked"))
+
+    assert main(["rebuild", "search", "--processes", "1"]) == 0
+    assert main(["rebuild", "search", "--processes", "0"]) == 2
+
+
 def test_rebuild_search_refuses_while_a_server_indexes(
     cli_env: Settings, indexer: SearchProjector, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -116,6 +116,12 @@ def _parser() -> argparse.ArgumentParser:
         " running server projects the store and holds the projector lock.",
     )
     rebuild.add_argument("views", nargs="*", metavar="VIEW", help="a view to rebuild")
+    rebuild.add_argument(
+        "--processes",
+        type=int,
+        default=REBUILD_PROCESSES,
+        help=f"processes analysing text for the search index (default {REBUILD_PROCESSES})",
+    )
     rebuild.set_defaults(run=_rebuild)
 
     keys = commands.add_parser("keys", help="signing keys").add_subparsers()
@@ -169,12 +175,15 @@ def _rebuild(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.processes < 1:
+        print("wikiengine: --processes must be at least 1", file=sys.stderr)
+        return 2
     with open_wiki(settings) as wiki:
         for view in [view for view in VIEWS if view in args.views] or VIEWS:
             if view == "sql":
                 projector: Projector[Any] = open_projector(settings, wiki)
             else:
-                projector = open_search_projector(settings, wiki, processes=REBUILD_PROCESSES)
+                projector = open_search_projector(settings, wiki, processes=args.processes)
             if not _rebuild_view(view, projector):
                 return 1
     return 0
