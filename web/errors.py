@@ -9,6 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from search.index import SearchUnavailable
 from web.templating import templates
 from wikiengine.errors import InvalidFrontMatter, PageNotFound, WikiError
 
@@ -38,6 +39,10 @@ DANISH = {
         "Wikien kan kun læses i denne udgave; indhold kan ikke ændres over nettet endnu.",
     ),
     "invalid": ("Ugyldig forespørgsel", "Forespørgslen kunne ikke bruges."),
+    "search_unavailable": (
+        "Søgningen er ikke klar endnu",
+        "Søgeindekset bygges netop nu. Prøv igen om et øjeblik.",
+    ),
 }
 DANISH_FALLBACK = ("Noget gik galt", "Forespørgslen kunne ikke gennemføres.")
 
@@ -88,4 +93,15 @@ def http_error(request: Request, exc: Exception) -> Response:
     return error_response(request, exc.status_code, code, exc.detail, headers=exc.headers)
 
 
-EXCEPTION_HANDLERS: dict[Any, Any] = {WikiError: wiki_error, HTTPException: http_error}
+def search_unavailable(request: Request, exc: Exception) -> Response:
+    """This node's search index is being built (`docs/search.md`): come back shortly."""
+    return error_response(
+        request, 503, "search_unavailable", str(exc), headers={"Retry-After": "5"}
+    )
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    WikiError: wiki_error,
+    HTTPException: http_error,
+    SearchUnavailable: search_unavailable,
+}

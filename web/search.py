@@ -46,12 +46,8 @@ def search(request: Request) -> Response:
         )
     wanted = SearchRequest(text, filters, params.get("related_to") or None, limit, offset)
     if index is None:
-        return _unavailable(request)
-    try:
-        found = index.search(wanted)
-    except SearchUnavailable:
-        return _unavailable(request)
-    return JSONResponse(as_json(found))
+        raise SearchUnavailable("This server keeps no search index.")
+    return JSONResponse(as_json(index.search(wanted)))
 
 
 def as_json(found: SearchResults) -> dict[str, object]:
@@ -79,13 +75,3 @@ def as_json(found: SearchResults) -> dict[str, object]:
             if name in MULTI_VALUED and any(value.label != value.value for value in values)
         },
     }
-
-
-def _unavailable(request: Request) -> Response:
-    return error_response(
-        request,
-        503,
-        "search_unavailable",
-        "The search index is being built; try again shortly.",
-        headers={"Retry-After": "5"},
-    )
