@@ -160,3 +160,68 @@ def test_rebuild_search_refuses_while_a_server_indexes(
     finally:
         indexer.lock.release()
     assert "another process keeps search up to date" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------- the page
+
+
+def test_the_search_page_shows_hits_snippets_related_pages_and_facets(client: TestClient) -> None:
+    response = client.get("/search", params={"q": "kommunerne"})
+
+    assert response.status_code == 200
+    html = response.text
+    assert '<html lang="da">' in html and "1 side" in html
+    assert '<a href="/wiki/Id%C3%A9storme_i_Aarhus">Idéstorme i Aarhus</a>' in html
+    assert "<mark" in html  # the snippet
+    assert 'Anbefaling: <a href="/wiki/Tillid_f%C3%B8rst">Tillid først</a>' in html
+    assert 'value="kommunerne"' in html  # the form keeps what was typed
+    assert "/search?q=kommunerne&amp;kind=case" in html  # a facet narrows the search
+    assert "Bo Østergaard" in html  # an author facet, by name
+
+
+def test_the_search_page_narrows_by_a_facet_and_can_undo_it(client: TestClient) -> None:
+    narrowed = client.get("/search?kind=recommendation").text
+
+    assert narrowed.count('class="hit"') == 1
+    assert '<h3><a href="/wiki/Tillid_f%C3%B8rst">Tillid først</a>' in narrowed
+    assert 'href="/search?" aria-current="true"' in narrowed  # the chosen value undoes it
+    assert '<input type="hidden" name="kind" value="recommendation">' in narrowed
+
+
+def test_the_search_page_escapes_what_was_typed(client: TestClient) -> None:
+    html = client.get("/search", params={"q": '"><script>alert(1)</script>'}).text
+
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_the_search_page_pages_through_results(
+    wiki: Wiki, editor: uuid.UUID, settings: Settings, client: TestClient
+) -> None:
+    for number in range(12):
+        wiki.save_page(editor, f"Side {number}", "Om kommunerne.\n")
+    indexer = open_search_projector(settings, wiki)
+    indexer.catch_up()
+    indexer.view.close()
+
+    first = client.get("/search?q=kommune").text
+    second = client.get("/search?q=kommune&offset=10").text
+
+    assert "13 sider" in first and 'rel="next"' in first and 'rel="prev"' not in first
+    assert 'rel="prev"' in second and 'rel="next"' not in second
+    assert second.count('class="hit"') == 3
+
+
+def test_the_search_page_says_when_there_is_no_index(wiki: Wiki, pages: None) -> None:
+    with TestClient(create_app(wiki)) as client:
+        response = client.get("/search?q=tillid")
+
+    assert response.status_code == 503
+    assert "Søgningen er ikke klar endnu" in response.text
+
+
+def test_the_search_page_refuses_bad_parameters_in_danish(client: TestClient) -> None:
+    response = client.get("/search?offset=-1")
+
+    assert response.status_code == 422
+    assert "Ugyldig forespørgsel" in response.text

@@ -35,6 +35,7 @@ ROUTES = [
     Route("/api/v1/pages/{title:path}", api.page, methods=["GET"], name="api_page"),
     Route("/api/v1/export", api.export, methods=["GET"], name="api_export"),
     Route("/api/v1/search", search_api.search, methods=["GET"], name="api_search"),
+    Route("/search", search_api.search_page, methods=["GET"], name="search"),
     Route(
         "/.well-known/wiki-signing-keys.json",
         api.signing_keys,

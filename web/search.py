@@ -1,53 +1,95 @@
-"""`GET /api/v1/search`: full-text search over this node's index, with facets."""
+"""Search over this node's index: the page `/search` and `GET /api/v1/search`.
 
-from dataclasses import asdict
+Both read the same parameters: `q`, the filters (`kind`, `sector`, `theme`, `tags`,
+`authors`, `area`, `audience`, `level`; repeated for any of several values),
+`related_to`, `limit` and `offset`.
+"""
 
+from dataclasses import asdict, dataclass
+from urllib.parse import urlencode
+
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from search.index import SearchIndex, SearchUnavailable
-from search.results import MAX_LIMIT, SearchRequest, SearchResults
-from search.schema import FILTERS, MULTI_VALUED
-from web.errors import error_response
+from search.results import MAX_LIMIT, FacetValue, SearchRequest, SearchResults
+from search.schema import FACETS, FILTERS, MULTI_VALUED
+from web.templating import KIND_LABELS, templates
+from web.views import SECTOR_LABELS
+from wikiengine.errors import InvalidInput
 
 MAX_QUERY_CHARS = 500
 MAX_OFFSET = 1_000  # deeper pages cost more than anyone reads them for
 MAX_FILTER_VALUES = 20
+PAGE_SIZE = 10
+
+FACET_HEADINGS = {
+    "kind": "Type",
+    "sector": "Sektor",
+    "theme": "Tema",
+    "tags": "Emneord",
+    "authors": "Forfattere",
+}
+RELATION_LABELS = {
+    ("cases", "out"): "Case",
+    ("recommendations", "out"): "Anbefaling",
+    ("network", "out"): "Netværksemne",
+    ("cases", "in"): "Har den som case",
+    ("recommendations", "in"): "Har den som anbefaling",
+    ("network", "in"): "Har den som netværksemne",
+}
 
 
 def search(request: Request) -> Response:
-    index: SearchIndex | None = getattr(request.app.state, "search", None)
-    params = request.query_params
+    """`GET /api/v1/search`: the contract's JSON."""
+    return JSONResponse(as_json(_index(request).search(read_request(request.query_params))))
+
+
+def search_page(request: Request) -> Response:
+    """`/search`: the form, the hits with snippets and related pages, facets to narrow."""
+    wanted = read_request(request.query_params, default_limit=PAGE_SIZE)
+    found = _index(request).search(wanted)
+    return templates.TemplateResponse(
+        request,
+        "search.html",
+        {
+            "section": "search",
+            "wanted": wanted,
+            "found": found,
+            "facets": _facet_links(request.query_params, found),
+            "relation_labels": RELATION_LABELS,
+            "facet_headings": FACET_HEADINGS,
+            "previous": _page_link(request.query_params, wanted.offset - wanted.limit)
+            if wanted.offset
+            else None,
+            "next": _page_link(request.query_params, wanted.offset + wanted.limit)
+            if wanted.offset + wanted.limit < min(found.total, MAX_OFFSET + 1)
+            else None,
+        },
+    )
+
+
+def read_request(params: QueryParams, default_limit: int = 10) -> SearchRequest:
+    """The search the parameters ask for. Raises `InvalidInput` (422) for bad ones."""
     try:
-        limit = int(params.get("limit", "10"))
+        limit = int(params.get("limit", str(default_limit)))
         offset = int(params.get("offset", "0"))
     except ValueError:
-        return error_response(request, 422, "invalid", "limit and offset must be whole numbers")
+        raise InvalidInput("limit and offset must be whole numbers") from None
     if not 1 <= limit <= MAX_LIMIT or not 0 <= offset <= MAX_OFFSET:
-        return error_response(
-            request,
-            422,
-            "invalid",
-            f"limit must be 1 to {MAX_LIMIT}, offset 0 to {MAX_OFFSET}",
-        )
+        raise InvalidInput(f"limit must be 1 to {MAX_LIMIT}, offset 0 to {MAX_OFFSET}")
     text = params.get("q", "")
     if len(text) > MAX_QUERY_CHARS:
-        return error_response(
-            request, 422, "invalid", f"the query is longer than {MAX_QUERY_CHARS} characters"
-        )
+        raise InvalidInput(f"the query is longer than {MAX_QUERY_CHARS} characters")
     filters = {
         name: tuple(dict.fromkeys(value for value in params.getlist(name) if value))
         for name in FILTERS
         if params.getlist(name)
     }
     if any(len(values) > MAX_FILTER_VALUES for values in filters.values()):
-        return error_response(
-            request, 422, "invalid", f"at most {MAX_FILTER_VALUES} values per filter"
-        )
-    wanted = SearchRequest(text, filters, params.get("related_to") or None, limit, offset)
-    if index is None:
-        raise SearchUnavailable("This server keeps no search index.")
-    return JSONResponse(as_json(index.search(wanted)))
+        raise InvalidInput(f"at most {MAX_FILTER_VALUES} values per filter")
+    return SearchRequest(text, filters, params.get("related_to") or None, limit, offset)
 
 
 def as_json(found: SearchResults) -> dict[str, object]:
@@ -75,3 +117,57 @@ def as_json(found: SearchResults) -> dict[str, object]:
             if name in MULTI_VALUED and any(value.label != value.value for value in values)
         },
     }
+
+
+@dataclass(frozen=True)
+class FacetLink:
+    label: str
+    count: int
+    href: str  # the search with this value added, or taken away when chosen
+    chosen: bool
+
+
+def _facet_links(params: QueryParams, found: SearchResults) -> dict[str, list[FacetLink]]:
+    links: dict[str, list[FacetLink]] = {}
+    for name in FACETS:
+        chosen = set(params.getlist(name))
+        links[name] = [
+            FacetLink(
+                _facet_label(name, value),
+                value.count,
+                _toggled(params, name, value.value),
+                value.value in chosen,
+            )
+            for value in found.facets.get(name, ())
+        ]
+    return {name: found_links for name, found_links in links.items() if found_links}
+
+
+def _facet_label(name: str, value: FacetValue) -> str:
+    if name == "kind":
+        return KIND_LABELS.get(value.value, value.value)
+    if name == "sector":
+        return SECTOR_LABELS.get(value.value, value.value)
+    return value.label
+
+
+def _toggled(params: QueryParams, name: str, value: str) -> str:
+    """This search with `name=value` added (or removed, when it is there), from page 1."""
+    pairs = [(key, item) for key, item in params.multi_items() if key not in {"offset"}]
+    if (name, value) in pairs:
+        pairs.remove((name, value))
+    else:
+        pairs.append((name, value))
+    return "/search?" + urlencode(pairs)
+
+
+def _page_link(params: QueryParams, offset: int) -> str:
+    pairs = [(key, item) for key, item in params.multi_items() if key != "offset"]
+    return "/search?" + urlencode([*pairs, ("offset", str(max(0, offset)))])
+
+
+def _index(request: Request) -> SearchIndex:
+    index: SearchIndex | None = getattr(request.app.state, "search", None)
+    if index is None:
+        raise SearchUnavailable("This server keeps no search index.")
+    return index
