@@ -105,6 +105,15 @@ def test_a_reader_searches_from_the_menu_and_opens_a_hit(server: str, page: Any)
     assert page.locator("h1").inner_text() == title
 
 
+def test_every_page_has_a_search_box(server: str, page: Any) -> None:
+    page.goto(server + "/wiki/Forside")
+    page.get_by_role("search").get_by_label("Søg i wikien").fill("politikerne")
+    page.get_by_role("search").get_by_role("button", name="Søg").click()
+
+    page.wait_for_url("**/search?q=politikerne")
+    assert page.locator(".hit").count() > 0
+
+
 def test_a_reader_narrows_a_search_by_a_facet(server: str, page: Any) -> None:
     page.goto(server + "/search")
     everything = page.locator(".hit").count()
