@@ -30,7 +30,6 @@ import hashlib
 import os
 import random
 import shutil
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -46,12 +45,15 @@ from uuid import UUID
 import psycopg
 from psycopg.sql import SQL, Identifier
 from results import (
+    ROOT,
     Row,
+    cached_sqlite_store,
     percentile,
     postgres_unreachable,
     print_table,
     profiled,
     report,
+    sqlite_settings,
     verdict,
     with_schema,
 )
@@ -67,8 +69,6 @@ from wikiengine.pages import Page
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 POSTGRES_SCHEMA = "bench_projections"
-CACHE_DIR = Path(__file__).resolve().parent / ".cache"
-ROOT = Path(__file__).resolve().parent.parent
 # The files that define what a stored event looks like: a change to any of them (or to
 # this generator) makes a cached store stale.
 EVENT_FORMAT_FILES = (
@@ -290,34 +290,6 @@ def progress(what: str, done: int, total: int, started: float) -> None:
     if done == total or done % max(1, total // 5) == 0:
         rate = done / (time.perf_counter() - started)
         print(f"    {what} {done:,}/{total:,} ({rate:,.0f}/s)", flush=True)
-
-
-def cached_sqlite_store(plan: Plan) -> Path:
-    """The directory of a generated SQLite store (events.sqlite and its signing key)."""
-    store = CACHE_DIR / f"projections-{plan.store_key()}"
-    if store.exists():
-        print(f"  (generated store cached in {store.relative_to(ROOT)})")
-        return store
-    CACHE_DIR.mkdir(exist_ok=True)
-    building = Path(tempfile.mkdtemp(prefix="building-", dir=CACHE_DIR))
-    try:
-        settings = sqlite_settings(building)
-        started = time.perf_counter()
-        with open_wiki(settings) as wiki:
-            generate(wiki, plan)
-        with sqlite3.connect(building / "events.sqlite") as connection:
-            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # one file to copy
-        print(f"  generation: {time.perf_counter() - started:,.1f} s (cached for the next run)")
-        building.rename(store)
-    finally:
-        shutil.rmtree(building, ignore_errors=True)
-    return store
-
-
-def sqlite_settings(data_dir: Path) -> Settings:
-    return load_settings(
-        {"WIKI_DATA_DIR": str(data_dir), "WIKI_DATABASE_URL": f"sqlite:///{data_dir}/events.sqlite"}
-    )
 
 
 # ---------------------------------------------------------------- PostgreSQL
@@ -591,7 +563,9 @@ def run_store(run: Run, store: str, directory: Path) -> None:
     print(f"\n[{store}] {plan}", flush=True)
     data_dir = directory / store
     if store == "sqlite":
-        cached = cached_sqlite_store(plan)
+        cached = cached_sqlite_store(
+            f"projections-{plan.store_key()}", lambda wiki: generate(wiki, plan)
+        )
         started = time.perf_counter()
         shutil.copytree(cached, data_dir)
         print(f"  (copied the store in {time.perf_counter() - started:.1f} s)")

@@ -7,12 +7,24 @@ folder is on the import path).
 import cProfile
 import io
 import pstats
+import shutil
+import sqlite3
+import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+
+from storage.eventstore import open_wiki
+from wikiengine.application import Wiki
+from wikiengine.config import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE_DIR = Path(__file__).resolve().parent / ".cache"
 
 
 @dataclass(frozen=True)
@@ -82,3 +94,31 @@ def profiled(enabled: bool, what: str, work: Callable[[], T]) -> T:
         print(f"\n  --- profile of {what}, by {order} ---")
         print("\n".join(line for line in out.getvalue().splitlines()[6:] if line.strip()))
     return result
+
+
+def sqlite_settings(data_dir: Path) -> Settings:
+    return load_settings(
+        {"WIKI_DATA_DIR": str(data_dir), "WIKI_DATABASE_URL": f"sqlite:///{data_dir}/events.sqlite"}
+    )
+
+
+def cached_sqlite_store(name: str, generate: Callable[[Wiki], None]) -> Path:
+    """The directory of a generated SQLite store (events.sqlite and its signing key),
+    generated once into bench/.cache/`name` (each run works on a copy)."""
+    store = CACHE_DIR / name
+    if store.exists():
+        print(f"  (generated store cached in {store.relative_to(ROOT)})")
+        return store
+    CACHE_DIR.mkdir(exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix="building-", dir=CACHE_DIR))
+    try:
+        started = time.perf_counter()
+        with open_wiki(sqlite_settings(building)) as wiki:
+            generate(wiki)
+        with sqlite3.connect(building / "events.sqlite") as connection:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # one file to copy
+        print(f"  generation: {time.perf_counter() - started:,.1f} s (cached for the next run)")
+        building.rename(store)
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+    return store

@@ -36,7 +36,6 @@ import hashlib
 import random
 import re
 import shutil
-import sqlite3
 import statistics
 import tempfile
 import threading
@@ -45,7 +44,17 @@ from importlib.metadata import version as package_version
 from itertools import accumulate
 from pathlib import Path
 
-from results import Row, percentile, print_table, profiled, report, verdict
+from results import (
+    ROOT,
+    Row,
+    cached_sqlite_store,
+    percentile,
+    print_table,
+    profiled,
+    report,
+    sqlite_settings,
+    verdict,
+)
 from whoosh.lang import stopwords_for_language
 
 from search.indexer import REBUILD_PROCESSES, SearchProjector, open_search_projector
@@ -53,14 +62,13 @@ from search.results import SearchRequest
 from storage.eventstore import open_wiki
 from wikiengine.application import Wiki
 from wikiengine.attribution import OPERATOR
-from wikiengine.config import Settings, load_settings
+from wikiengine.config import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
-CACHE_DIR = Path(__file__).resolve().parent / ".cache"
 SOURCE = ROOT.parent / "shared" / "context" / "coi-handlingsplan-2014.txt"
 GENERATOR_VERSION = 1
 EVENT_FORMAT_FILES = ("wikiengine/pages.py", "wikiengine/signed.py", "wikiengine/authors.py")
 
+SEED = 2014
 BODY_CHARS = 2_000
 TOPICS = 400
 TOPIC_WORDS = 60
@@ -182,32 +190,6 @@ def generate(wiki: Wiki, pages: int, seed: int) -> None:
         if (page + 1) % max(1, pages // 10) == 0:
             rate = (page + 1) / (time.perf_counter() - started)
             print(f"    written {page + 1:,}/{pages:,} pages ({rate:,.0f}/s)", flush=True)
-
-
-def settings_for(data_dir: Path) -> Settings:
-    return load_settings(
-        {"WIKI_DATA_DIR": str(data_dir), "WIKI_DATABASE_URL": f"sqlite:///{data_dir}/events.sqlite"}
-    )
-
-
-def cached_store(pages: int, seed: int) -> Path:
-    store = CACHE_DIR / store_key(pages, seed)
-    if store.exists():
-        print(f"  (generated store cached in {store.relative_to(ROOT)})")
-        return store
-    CACHE_DIR.mkdir(exist_ok=True)
-    building = Path(tempfile.mkdtemp(prefix="building-", dir=CACHE_DIR))
-    try:
-        started = time.perf_counter()
-        with open_wiki(settings_for(building)) as wiki:
-            generate(wiki, pages, seed)
-        with sqlite3.connect(building / "events.sqlite") as connection:
-            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        print(f"  generation: {time.perf_counter() - started:,.0f} s (cached for the next run)")
-        building.rename(store)
-    finally:
-        shutil.rmtree(building, ignore_errors=True)
-    return store
 
 
 # ---------------------------------------------------------------- measuring
@@ -346,8 +328,11 @@ def bench_size(pages: int, quick: bool, profile: bool, directory: Path) -> list[
     label = f"{pages:,} pages"
     print(f"\n[{label}]", flush=True)
     data_dir = directory / f"{pages}"
-    shutil.copytree(cached_store(pages, seed=2014), data_dir)
-    settings = settings_for(data_dir)
+    generated = cached_sqlite_store(
+        store_key(pages, SEED), lambda wiki: generate(wiki, pages, SEED)
+    )
+    shutil.copytree(generated, data_dir)
+    settings = sqlite_settings(data_dir)
     with open_wiki(settings) as wiki:
         # As `wikiengine rebuild search` does it.
         indexer = open_search_projector(settings, wiki, processes=REBUILD_PROCESSES)

@@ -35,7 +35,6 @@ SCORED_EXPANSIONS = 3  # of which this many count in the ranking
 class Segment:
     reader: Any  # a whoosh SegmentReader
     offset: int  # its first document's number in the searcher
-    size: int
 
 
 class Matcher:
@@ -45,9 +44,7 @@ class Matcher:
         self.searcher = searcher
         self.cache = cache
         leaves = searcher.leaf_searchers()  # [(itself, 0)] for an index of one segment
-        self.segments = [
-            Segment(sub.reader(), offset, sub.reader().doc_count_all()) for sub, offset in leaves
-        ]
+        self.segments = [Segment(sub.reader(), offset) for sub, offset in leaves]
         self._segment_searchers = [sub for sub, _ in leaves]
         self._offsets = [segment.offset for segment in self.segments]
         # Names this set of segments: what is cached across searches is keyed by it.
@@ -106,18 +103,23 @@ class Matcher:
             self.cache.facets.put(key, found)
         return found
 
-    def deleted(self) -> int:
-        bits = 0
-        for segment in self.segments:
-            if segment.reader.has_deletions():
-                bits |= to_bits(list(segment.reader.segment().deleted_docs())) << segment.offset
-        return bits
-
     def visible(self) -> int:
-        """Every page document that is neither deleted (by whoosh) nor hidden (a deleted
-        page's document, kept for a restore)."""
-        pages = self.term("doctype", PAGE_DOCTYPE)
-        return pages & ~self.term("hidden", HIDDEN) & ~self.deleted()
+        """Every page document that is neither deleted (by whoosh: replaced) nor hidden (a
+        deleted page's document, kept for a restore). Deletions only grow within a set of
+        segments, so their count names this bitset: it is built once per commit."""
+        deletions = tuple(segment.reader.segment().deleted_count() for segment in self.segments)
+        key = (self.signature, "visible", deletions)
+        bits = self.cache.combined.get(key)
+        if bits is None:
+            deleted = 0
+            for segment in self.segments:
+                if segment.reader.has_deletions():
+                    found = list(segment.reader.segment().deleted_docs())
+                    deleted |= to_bits(found) << segment.offset
+            pages = self.term("doctype", PAGE_DOCTYPE)
+            bits = pages & ~self.term("hidden", HIDDEN) & ~deleted
+            self.cache.combined.put(key, bits)
+        return bits
 
     def clause(self, clause: Clause) -> int:
         if clause.kind == "word":

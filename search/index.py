@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 WRITER_TIMEOUT_SECONDS = 30.0  # another writer (a rebuild) holds whoosh's lock this long
 WRITER_MEMORY_MB = 256  # segment buffer: a catch-up batch becomes few segments
 MAX_SEGMENTS = 8  # a catch-up leaving more merges them into one
-PARALLEL_MIN_EVENTS = 1_000
+PARALLEL_MIN_EVENTS = 1_000  # smaller batches are not worth starting processes for
 OPEN_ATTEMPTS = 5
 SCHEMA_VERSION = 1  # stored in the tracking document: an index of another version is rebuilt
 WRITER_OPTIONS: dict[str, Any] = {
@@ -48,7 +48,7 @@ WRITER_OPTIONS: dict[str, Any] = {
     # parts by copying them into memory, 100 ms and more for a large segment, and every
     # searcher opens every segment (measured: `bench/search.py`, edit to searchable).
     "compound": False,
-}  # smaller batches are not worth starting processes for
+}
 
 
 # What a damaged index raises when opened (a broken table of contents, a missing or
@@ -116,7 +116,7 @@ class SearchIndex:
         if self._index is None:
             try:
                 self._index = whoosh_index.open_dir(str(self.directory))
-            except Exception:  # missing (EmptyIndexError) or damaged: the indexer rebuilds
+            except DAMAGE:  # missing (EmptyIndexError) or damaged: the indexer rebuilds
                 return None
         return self._index
 

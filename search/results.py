@@ -11,7 +11,7 @@ from whoosh.highlight import ContextFragmenter, HtmlFormatter, highlight
 from whoosh.searching import Searcher
 
 from search.engine import SCORED_EXPANSIONS, TEXT_FIELDS, Matcher
-from search.parsing import parse
+from search.parsing import Clause, parse
 from search.postings import PostingsCache
 from search.schema import AUTHOR_PREFIX, FACETS, FILTERS, danish
 from wikiengine.kinds import RELATIONS
@@ -106,7 +106,7 @@ def run(searcher: Searcher, cache: PostingsCache, request: SearchRequest) -> Sea
     return SearchResults(matches.bit_count(), hits, _facets(searcher, matcher, matches))
 
 
-def _scoring_terms(matcher: Matcher, clauses: list[Any]) -> list[tuple[str, str]]:
+def _scoring_terms(matcher: Matcher, clauses: list[Clause]) -> list[tuple[str, str]]:
     terms: list[tuple[str, str]] = []
     for clause in clauses:
         if clause.negated:

@@ -32,7 +32,6 @@ HIDDEN = "yes"  # `hidden` of a deleted page: kept for a restore, never found
 # Facets: counted for every search. Filters: any of these and the relation filter.
 FACETS = ("kind", "sector", "theme", "tags", "authors")
 FILTERS = (*FACETS, "area", "audience", "level")
-MULTI_VALUED = frozenset({"tags", "authors"})
 
 
 def make_schema() -> Schema:

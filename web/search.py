@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 
 from search.index import SearchIndex, SearchUnavailable
 from search.results import MAX_LIMIT, FacetValue, SearchRequest, SearchResults
-from search.schema import FACETS, FILTERS, MULTI_VALUED
+from search.schema import FACETS, FILTERS
 from web.templating import KIND_LABELS, templates
 from web.views import SECTOR_LABELS
 from wikiengine.errors import InvalidInput
@@ -111,11 +111,7 @@ def as_json(found: SearchResults) -> dict[str, object]:
             name: {value.value: value.count for value in values}
             for name, values in found.facets.items()
         },
-        "labels": {
-            name: {value.value: value.label for value in values}
-            for name, values in found.facets.items()
-            if name in MULTI_VALUED and any(value.label != value.value for value in values)
-        },
+        "labels": {"authors": {value.value: value.label for value in found.facets["authors"]}},
     }
 
 
