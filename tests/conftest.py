@@ -22,6 +22,8 @@ from storage.eventstore import open_projector, open_wiki
 from storage.queries import WikiReader
 from storage.readmodel import SqlProjector
 from storage.schema import TABLES
+from web.mail import FileMailer
+from web.site import Site, open_site
 from wikiengine.application import Wiki
 from wikiengine.config import Settings, load_settings
 
@@ -122,6 +124,27 @@ def projector(settings: Settings, wiki: Wiki) -> Iterator[SqlProjector]:
     yield running
     running.stop()
     running.view.close()
+
+
+@pytest.fixture
+def mail_dir(tmp_path: Path) -> Path:
+    """Where the site's mail lands, one .eml file per message."""
+    return tmp_path / "mail"
+
+
+@pytest.fixture
+def site(settings: Settings, wiki: Wiki, mail_dir: Path) -> Iterator[Site]:
+    """What the web app serves from, over the test's wiki (no search index: tests that
+    search set `search_projector`), with cheap password hashing and mail into files."""
+    opened = open_site(
+        settings,
+        wiki,
+        with_search=False,
+        hasher=PasswordHasher.from_parameters(CHEAPEST),
+        mailer=FileMailer(mail_dir),
+    )
+    yield opened
+    opened.close()
 
 
 @pytest.fixture

@@ -17,9 +17,8 @@ from typing import Any
 import pytest
 import uvicorn
 
-from search.indexer import open_search_projector
-from storage.eventstore import open_projector, open_wiki
 from web.app import create_app
+from web.site import open_site
 from wikiengine.config import Settings, load_settings
 from wikiengine.demo import load_demo
 
@@ -50,15 +49,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     settings: Settings = load_settings(
         {"WIKI_DATA_DIR": str(tmp_path_factory.mktemp("browser") / "data")}
     )
-    wiki = open_wiki(settings)
-    load_demo(wiki)
-    projector, search = open_projector(settings, wiki), open_search_projector(settings, wiki)
-    projector.catch_up()
-    search.catch_up()
+    site = open_site(settings)
+    load_demo(site.wiki)
+    site.projector.catch_up()
+    assert site.search_projector is not None
+    site.search_projector.catch_up()
     port = _free_port()
-    config = uvicorn.Config(
-        create_app(wiki, projector, search), host="127.0.0.1", port=port, log_level="warning"
-    )
+    config = uvicorn.Config(create_app(site), host="127.0.0.1", port=port, log_level="warning")
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()

@@ -8,6 +8,7 @@ from starlette.testclient import TestClient
 
 from search.indexer import SearchProjector, open_search_projector
 from web.app import create_app
+from web.site import Site
 from wikiengine.application import Wiki
 from wikiengine.cli import main
 from wikiengine.config import Settings
@@ -44,10 +45,9 @@ def indexer(settings: Settings, wiki: Wiki, pages: None) -> Iterator[SearchProje
 
 
 @pytest.fixture
-def client(wiki: Wiki, indexer: SearchProjector) -> Iterator[TestClient]:
-    # Not started: the test's catch_up already indexed everything.
-    with TestClient(create_app(wiki)) as test_client:
-        test_client.app.state.search = indexer.view  # type: ignore[attr-defined]
+def client(site: Site, indexer: SearchProjector) -> Iterator[TestClient]:
+    site.search_projector = indexer  # the test's catch_up already indexed everything
+    with TestClient(create_app(site)) as test_client:
         yield test_client
 
 
@@ -110,8 +110,8 @@ def test_search_refuses_bad_parameters(client: TestClient, query: str) -> None:
     assert response.json()["error"]["code"] == "invalid"
 
 
-def test_search_without_an_index_says_to_come_back(wiki: Wiki, pages: None) -> None:
-    with TestClient(create_app(wiki)) as client:
+def test_search_without_an_index_says_to_come_back(site: Site, pages: None) -> None:
+    with TestClient(create_app(site)) as client:
         response = client.get("/api/v1/search?q=tillid")
 
     assert response.status_code == 503
@@ -196,13 +196,11 @@ def test_the_search_page_escapes_what_was_typed(client: TestClient) -> None:
 
 
 def test_the_search_page_pages_through_results(
-    wiki: Wiki, editor: uuid.UUID, settings: Settings, client: TestClient
+    wiki: Wiki, editor: uuid.UUID, indexer: SearchProjector, client: TestClient
 ) -> None:
     for number in range(12):
         wiki.save_page(editor, f"Side {number}", "Om kommunerne.\n")
-    indexer = open_search_projector(settings, wiki)
-    indexer.catch_up()
-    indexer.view.close()
+    indexer.wait(wiki.recorder.max_notification_id())  # the app's indexer follows the log
 
     first = client.get("/search?q=kommune").text
     second = client.get("/search?q=kommune&offset=10").text
@@ -212,8 +210,8 @@ def test_the_search_page_pages_through_results(
     assert second.count('class="hit"') == 3
 
 
-def test_the_search_page_says_when_there_is_no_index(wiki: Wiki, pages: None) -> None:
-    with TestClient(create_app(wiki)) as client:
+def test_the_search_page_says_when_there_is_no_index(site: Site, pages: None) -> None:
+    with TestClient(create_app(site)) as client:
         response = client.get("/search?q=tillid")
 
     assert response.status_code == 503

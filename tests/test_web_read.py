@@ -22,6 +22,7 @@ from starlette.testclient import TestClient
 from web import api
 from web.app import app_from_environment, create_app
 from web.headers import SECURITY_HEADERS
+from web.site import Site
 from wikiengine.application import Wiki
 from wikiengine.demo import DEMO_AUTHOR, load_demo
 from wikiengine.keyring import keys_document
@@ -41,8 +42,8 @@ Idéstormen gav [[Tillid først|en anbefaling]] og flere [[Idéer]].
 
 
 @pytest.fixture
-def client(wiki: Wiki) -> Iterator[TestClient]:
-    with TestClient(create_app(wiki)) as test_client:
+def client(site: Site) -> Iterator[TestClient]:
+    with TestClient(create_app(site)) as test_client:
         yield test_client
 
 

@@ -1,33 +1,28 @@
-"""The starlette application: its routes, middleware and lifespan.
-
-Read-only for now: every route answers GET (and HEAD) only, so nothing can change the
-wiki over HTTP; any other method gets 405.
-"""
+"""The starlette application: its routes, middleware and lifespan."""
 
 from collections.abc import AsyncIterator
 from contextlib import ExitStack, asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from search.indexer import SearchProjector, open_search_projector
-from storage.eventstore import open_projector, open_wiki
-from storage.readmodel import SqlProjector
 from web import api, views
 from web import search as search_api
+from web.csrf import OriginCheckMiddleware
 from web.errors import EXCEPTION_HANDLERS
 from web.headers import SecurityHeadersMiddleware
-from wikiengine.application import Wiki
+from web.i18n import LanguageMiddleware
+from web.sessions import RotatingSessionMiddleware
+from web.site import Site, open_site
 from wikiengine.config import load_settings
-from wikiengine.projector import Projector
 
 STATIC_DIR = Path(__file__).parent / "static"
+MAX_BODY_BYTES = 2 * 1024 * 1024  # a page may hold 1 MB of text; forms add a little
 
-ROUTES = [
+ROUTES: list[BaseRoute] = [
     Route("/", views.front_page, methods=["GET"], name="front_page"),
     Route("/pages", views.all_pages, methods=["GET"], name="pages"),
     Route("/wiki/{title:path}/history", views.history, methods=["GET"], name="history"),
@@ -46,49 +41,48 @@ ROUTES = [
 ]
 
 
-def create_app(
-    wiki: Wiki, projector: SqlProjector | None = None, search: SearchProjector | None = None
-) -> Starlette:
-    """The web application over `wiki`; it closes the wiki when the server shuts down.
+def create_app(site: Site, *, project: bool = True) -> Starlette:
+    """The web application over `site`; it closes the site when the server shuts down.
 
-    With a `projector`, the server also keeps the read model up to date while it runs, and
-    with `search`, this node's search index (when several workers run, locks let one of
-    them do each).
+    With `project`, the server also keeps the read model and this node's search index up
+    to date while it runs (when several workers run, locks let one of them do each).
     """
-    projectors: list[Projector[Any]] = [found for found in (projector, search) if found]
+    projectors = [site.projector, site.search_projector] if project else []
+    running = [projector for projector in projectors if projector is not None]
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        for running in projectors:
-            running.start()
+        for projector in running:
+            projector.start()
         try:
             yield
         finally:
             with ExitStack() as closing:
-                closing.callback(wiki.close)
-                for running in projectors:
-                    closing.callback(running.view.close)
-                    closing.callback(running.stop)
+                closing.callback(site.close)
+                for projector in running:
+                    closing.callback(projector.stop)
 
+    settings = site.settings
     app = Starlette(
         routes=ROUTES,
-        middleware=[Middleware(SecurityHeadersMiddleware)],
+        middleware=[
+            Middleware(SecurityHeadersMiddleware),
+            Middleware(OriginCheckMiddleware, allowed_origin=settings.base_url),
+            Middleware(
+                RotatingSessionMiddleware,
+                secret_keys=site.secret_keys,
+                https_only=settings.base_url.startswith("https://"),
+            ),
+            Middleware(LanguageMiddleware, default=settings.language),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
+        max_body_size=MAX_BODY_BYTES,
     )
-    app.state.wiki = wiki
-    app.state.search = search.view if search is not None else None
+    app.state.site = site
     return app
 
 
 def app_from_environment() -> Starlette:
-    """Factory for `uvicorn --factory` (one wiki per worker process), configured by `WIKI_*`."""
-    settings = load_settings()
-    wiki = open_wiki(settings)
-    try:
-        projector = open_projector(settings, wiki)
-        search = open_search_projector(settings, wiki)
-    except BaseException:
-        wiki.close()
-        raise
-    return create_app(wiki, projector, search)
+    """Factory for `uvicorn --factory` (one site per worker process), configured by `WIKI_*`."""
+    return create_app(open_site(load_settings()))

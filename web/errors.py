@@ -10,8 +10,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from search.index import SearchUnavailable
+from web.ratelimit import RateLimited
 from web.templating import templates
-from wikiengine.errors import InvalidFrontMatter, PageNotFound, WikiError
+from wikiengine.errors import EditConflict, InvalidFrontMatter, PageNotFound, WikiError
 
 STATUS_BY_CODE = {
     "not_authenticated": 401,
@@ -27,6 +28,8 @@ STATUS_BY_CODE = {
     "suppressed": 410,
     "too_large": 413,
     "invalid": 422,
+    "account_exists": 409,
+    "rate_limited": 429,
 }
 
 CODE_BY_STATUS = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
@@ -36,8 +39,19 @@ DANISH = {
     "not_found": ("Siden findes ikke", "Der er ingen side her."),
     "method_not_allowed": (
         "Det kan man ikke her",
-        "Wikien kan kun læses i denne udgave; indhold kan ikke ændres over nettet endnu.",
+        "Adressen tager ikke imod den slags forespørgsel.",
     ),
+    "not_authenticated": ("Log ind først", "Du skal være logget ind for at gøre dette."),
+    "not_verified": (
+        "Din identitet er ikke bekræftet endnu",
+        "En administrator skal bekræfte dit navn, før du kan redigere.",
+    ),
+    "blocked": ("Du er blokeret", "Din konto er blokeret fra at redigere."),
+    "forbidden": ("Det har du ikke adgang til", "Forespørgslen blev afvist."),
+    "protected": ("Siden er beskyttet", "Kun administratorer kan ændre den."),
+    "too_large": ("For stor forespørgsel", "Teksten eller formularen er for stor."),
+    "rate_limited": ("For mange forsøg", "Vent lidt, og prøv igen."),
+    "edit_conflict": ("Redigeringskonflikt", "Siden er ændret af en anden imens."),
     "invalid": ("Ugyldig forespørgsel", "Forespørgslen kunne ikke bruges."),
     "search_unavailable": (
         "Søgningen er ikke klar endnu",
@@ -83,8 +97,11 @@ def wiki_error(request: Request, exc: Exception) -> Response:
         details = {"title": exc.title}
     elif isinstance(exc, InvalidFrontMatter):
         details = {"field": exc.field, "line": exc.line}
+    elif isinstance(exc, EditConflict):
+        details = {"current_version": exc.current_version, "merged_body": exc.merged_body}
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
     status = STATUS_BY_CODE.get(exc.code, 400)
-    return error_response(request, status, exc.code, str(exc), details)
+    return error_response(request, status, exc.code, str(exc), details, headers)
 
 
 def http_error(request: Request, exc: Exception) -> Response:

@@ -23,7 +23,7 @@ from wikiengine.titles import danish_sort_key
 
 def wiki_of(request: Request) -> Wiki:
     """The wiki the application was created with."""
-    wiki: Wiki = request.app.state.wiki
+    wiki: Wiki = request.app.state.site.wiki
     return wiki
 
 

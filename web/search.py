@@ -163,7 +163,7 @@ def _page_link(params: QueryParams, offset: int) -> str:
 
 
 def _index(request: Request) -> SearchIndex:
-    index: SearchIndex | None = getattr(request.app.state, "search", None)
+    index: SearchIndex | None = request.app.state.site.search
     if index is None:
         raise SearchUnavailable("This server keeps no search index.")
     return index

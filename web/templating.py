@@ -1,10 +1,16 @@
-"""The Jinja2 templates (autoescaped) and the few filters and labels they use."""
+"""The Jinja2 templates (autoescaped, translated) and what every template can use:
+the viewer, a CSRF token for forms, the language, and a few filters and labels."""
 
 from pathlib import Path
+from typing import Any
 
 import jinja2
+from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
+from web import i18n
+from web.auth import viewer_of
+from web.csrf import CSRF_FIELD, csrf_token
 from wikiengine.attribution import parse_signed_at
 from wikiengine.markup import page_path
 
@@ -27,6 +33,17 @@ def danish_time(signed_at: str) -> str:
     return moment.strftime("%d.%m.%Y kl. %H.%M UTC")
 
 
+def request_context(request: Request) -> dict[str, Any]:
+    """What every template sees besides its own context."""
+    return {
+        "viewer": viewer_of(request) if "session" in request.scope else None,
+        # A callable: the token (and so a session cookie) is made only for pages with forms.
+        "csrf_token": lambda: csrf_token(request),
+        "csrf_field": CSRF_FIELD,
+        "lang": i18n.current_language.get(),
+    }
+
+
 def _environment() -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
@@ -34,6 +51,10 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    environment.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True
     )
     environment.filters["danish_time"] = danish_time
     environment.globals["page_path"] = page_path
@@ -41,4 +62,4 @@ def _environment() -> jinja2.Environment:
     return environment
 
 
-templates = Jinja2Templates(env=_environment())
+templates = Jinja2Templates(env=_environment(), context_processors=[request_context])

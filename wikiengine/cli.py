@@ -137,26 +137,23 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from web.app import create_app
+    from web.site import open_site
 
     if args.workers < 1:
         print("wikiengine: --workers must be at least 1", file=sys.stderr)
         return 2
-    wiki = open_wiki(settings)
-    try:
-        if args.demo and load_demo(wiki):
-            print("wikiengine: loaded the Danish demo wiki", file=sys.stderr)
-        if args.workers == 1:
-            projector = open_projector(settings, wiki)
-            search = open_search_projector(settings, wiki)
-    except BaseException:
-        wiki.close()
-        raise
+    if args.demo:
+        wiki = open_wiki(settings)
+        try:
+            if load_demo(wiki):
+                print("wikiengine: loaded the Danish demo wiki", file=sys.stderr)
+        finally:
+            wiki.close()
     if args.workers == 1:
-        # The app closes the wiki and both projections when the server stops.
-        uvicorn.run(create_app(wiki, projector, search), host=args.host, port=args.port)
+        # The app closes the site (wiki, projections, accounts) when the server stops.
+        uvicorn.run(create_app(open_site(settings)), host=args.host, port=args.port)
         return 0
-    # Each worker process opens its own wiki from the same WIKI_* settings.
-    wiki.close()
+    # Each worker process opens its own site from the same WIKI_* settings.
     uvicorn.run(
         "web.app:app_from_environment",
         factory=True,

@@ -1,0 +1,121 @@
+"""Who is asking: the logged-in author of the session, or the owner of a bearer token.
+
+Logging in only says who someone is. Whether they may edit is decided by the application
+service for every command (`wikiengine.permissions`), from the author's events: web code
+passes the author id along and never decides that itself.
+"""
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from starlette.requests import HTTPConnection, Request
+
+from web.site import Site
+from wikiengine.errors import AuthorNotFound, NotAuthenticated
+
+SESSION_AUTHOR = "author"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """A logged-in person, as the wiki's events describe them now."""
+
+    author_id: UUID
+    name: str
+    verified: bool
+    blocked: bool
+    administrator: bool
+    by_token: bool  # authenticated by `Authorization: Bearer`, not the session cookie
+
+    @property
+    def may_edit(self) -> bool:
+        return self.verified and not self.blocked
+
+
+def site_of(connection: HTTPConnection) -> Site:
+    site: Site = connection.app.state.site
+    return site
+
+
+def viewer_of(request: Request) -> Viewer | None:
+    """The person behind the request, or None for an anonymous reader.
+
+    A bearer token that is not valid is an error (401), never a silent fallback to
+    anonymous: a script must learn that its token is wrong.
+    """
+    if hasattr(request.state, "viewer"):
+        cached: Viewer | None = request.state.viewer
+        return cached
+    viewer = _bearer_viewer(request) if _bearer(request) is not None else _session_viewer(request)
+    request.state.viewer = viewer
+    return viewer
+
+
+def require_viewer(request: Request) -> Viewer:
+    viewer = viewer_of(request)
+    if viewer is None:
+        raise NotAuthenticated()
+    return viewer
+
+
+def author_id_of(request: Request) -> UUID | None:
+    """For commands: the author id to act as (None: anonymous, refused by the wiki)."""
+    viewer = viewer_of(request)
+    return viewer.author_id if viewer is not None else None
+
+
+def log_in(request: Request, author_id: UUID) -> None:
+    """Start a fresh session for the author (a new CSRF token: no fixation)."""
+    request.session.clear()
+    request.session[SESSION_AUTHOR] = str(author_id)
+    request.state.viewer = _viewer(request, author_id, by_token=False)
+
+
+def log_out(request: Request) -> None:
+    request.session.clear()
+    request.state.viewer = None
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def _bearer_viewer(request: Request) -> Viewer:
+    token = _bearer(request)
+    author_id = site_of(request).accounts.author_for_token(token) if token else None
+    viewer = _viewer(request, author_id, by_token=True) if author_id is not None else None
+    if viewer is None:
+        raise NotAuthenticated()
+    return viewer
+
+
+def _session_viewer(request: Request) -> Viewer | None:
+    if "session" not in request.scope:
+        return None
+    value = request.session.get(SESSION_AUTHOR)
+    if not isinstance(value, str):
+        return None
+    try:
+        author_id = UUID(value)
+    except ValueError:
+        return None
+    return _viewer(request, author_id, by_token=False)
+
+
+def _viewer(request: Request, author_id: UUID, *, by_token: bool) -> Viewer | None:
+    try:
+        author = site_of(request).wiki.author(author_id)
+    except AuthorNotFound:
+        return None
+    return Viewer(
+        author_id=author_id,
+        name=author.name,
+        verified=author.is_verified,
+        blocked=author.blocked,
+        administrator=author.is_administrator,
+        by_token=by_token,
+    )
