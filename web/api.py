@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import BaseRoute, Route
 
 from storage.eventlog import export_log
 from web.reading import current_page, find_page, wiki_of
@@ -50,3 +51,12 @@ def export_chunks(wiki: Wiki) -> Iterator[bytes]:
 def signing_keys(request: Request) -> Response:
     """`GET /.well-known/wiki-signing-keys.json`: the keys signatures are checked with."""
     return JSONResponse(keys_document(wiki_of(request).published_keys()))
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/api/v1/pages/{title:path}", page, methods=["GET"], name="api_page"),
+    Route("/api/v1/export", export, methods=["GET"], name="api_export"),
+    Route(
+        "/.well-known/wiki-signing-keys.json", signing_keys, methods=["GET"], name="signing_keys"
+    ),
+]

@@ -6,11 +6,10 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from web import api, views
-from web import search as search_api
+from web import accounts, admin, api, editing, oidc, search, views
 from web.csrf import OriginCheckMiddleware
 from web.errors import EXCEPTION_HANDLERS
 from web.headers import SecurityHeadersMiddleware
@@ -22,21 +21,16 @@ from wikiengine.config import load_settings
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_BODY_BYTES = 2 * 1024 * 1024  # a page may hold 1 MB of text; forms add a little
 
+# Order matters: `/wiki/{title:path}` would swallow `/wiki/X/edit`, so the page route
+# comes last within `views.ROUTES`, after every module with `/wiki/.../something` routes.
 ROUTES: list[BaseRoute] = [
-    Route("/", views.front_page, methods=["GET"], name="front_page"),
-    Route("/pages", views.all_pages, methods=["GET"], name="pages"),
-    Route("/wiki/{title:path}/history", views.history, methods=["GET"], name="history"),
-    Route("/wiki/{title:path}", views.page, methods=["GET"], name="page"),
-    Route("/api/v1/pages/{title:path}", api.page, methods=["GET"], name="api_page"),
-    Route("/api/v1/export", api.export, methods=["GET"], name="api_export"),
-    Route("/api/v1/search", search_api.search, methods=["GET"], name="api_search"),
-    Route("/search", search_api.search_page, methods=["GET"], name="search"),
-    Route(
-        "/.well-known/wiki-signing-keys.json",
-        api.signing_keys,
-        methods=["GET"],
-        name="signing_keys",
-    ),
+    *search.ROUTES,
+    *accounts.ROUTES,
+    *oidc.ROUTES,
+    *admin.ROUTES,
+    *api.ROUTES,
+    *editing.ROUTES,
+    *views.ROUTES,
     Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
 ]
 

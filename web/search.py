@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
 
 from search.index import SearchIndex, SearchUnavailable
 from search.results import MAX_LIMIT, FacetValue, SearchRequest, SearchResults
@@ -167,3 +168,9 @@ def _index(request: Request) -> SearchIndex:
     if index is None:
         raise SearchUnavailable("This server keeps no search index.")
     return index
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/api/v1/search", search, methods=["GET"], name="api_search"),
+    Route("/search", search_page, methods=["GET"], name="search"),
+]

@@ -8,6 +8,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
 
 from web.reading import current_page, find_page, live_pages, revisions, wiki_of
 from web.templating import templates
@@ -149,3 +150,11 @@ def _field_value(name: str, item: Any) -> FieldValue:
         except InvalidTitle:
             return FieldValue(text)
     return FieldValue(text)
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/", front_page, methods=["GET"], name="front_page"),
+    Route("/pages", all_pages, methods=["GET"], name="pages"),
+    Route("/wiki/{title:path}/history", history, methods=["GET"], name="history"),
+    Route("/wiki/{title:path}", page, methods=["GET"], name="page"),  # last: it takes any path
+]
