@@ -125,6 +125,12 @@ class AccountStore:
         )
         return _account(rows[0]) if rows else None
 
+    def confirm_email(self, author_id: UUID) -> None:
+        self._execute(
+            "UPDATE {t}accounts SET email_confirmed = ? WHERE author_id = ?",
+            (True, str(author_id)),
+        )
+
     def check_password(self, email: str, password: str) -> Account | None:
         """The account if `password` is right; None otherwise (no hint which part was wrong)."""
         rows = self._execute(

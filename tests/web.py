@@ -5,9 +5,15 @@ and format), so routes see a real session; `tests/test_accounts_web.py` covers t
 form itself.
 """
 
+import email
+import email.policy
 import json
+import re
 import secrets
 from base64 import b64encode
+from email.message import EmailMessage
+from pathlib import Path
+from typing import cast
 from uuid import UUID
 
 import itsdangerous
@@ -25,3 +31,20 @@ def sign_in(client: TestClient, site: Site, author_id: UUID) -> str:
     cookie = itsdangerous.TimestampSigner(list(site.secret_keys)).sign(data).decode()
     client.cookies.set(SESSION_COOKIE, cookie)
     return token
+
+
+def mails(directory: Path) -> list[EmailMessage]:
+    """The messages a `FileMailer` wrote there, oldest first."""
+    files = sorted(directory.glob("*.eml"), key=lambda path: path.stat().st_mtime_ns)
+    return [
+        cast(EmailMessage, email.message_from_bytes(path.read_bytes(), policy=email.policy.default))
+        for path in files
+    ]
+
+
+def link_in(message: EmailMessage) -> str:
+    """The first link in a mail's text, as path and query (for a TestClient)."""
+    body = message.get_content()
+    found = re.search(r"https?://[^/\s]+(/\S+)", body)
+    assert found is not None, f"no link in {body!r}"
+    return found.group(1)

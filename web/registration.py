@@ -1,0 +1,67 @@
+"""Opening a local account, shared by the form (`/register`) and the API
+(`POST /api/v1/accounts`): the author is registered under their full name, the account
+row keeps the e-mail address and password hash, and a signed, expiring link confirms the
+address. Editing still waits for an administrator to confirm the real name.
+"""
+
+from uuid import UUID
+
+import itsdangerous
+
+from web.i18n import gettext as _
+from web.site import Site
+from wikiengine.errors import InvalidInput
+
+CONFIRM_EMAIL_SALT = "confirm-email"
+CONFIRM_EMAIL_MAX_AGE = 48 * 60 * 60
+
+
+def register_account(site: Site, *, name: str, email: str, password: str) -> UUID:
+    """Register an author with an unconfirmed account and mail the confirmation link.
+
+    Blocking (argon2, the store, mail): call it off the event loop. The address and
+    password are checked before anything is signed, so a refused registration leaves
+    no author behind.
+    """
+    if not name.strip():
+        raise InvalidInput("A full name is required.")
+    address = site.accounts.check_new(email, password)
+    author_id = site.wiki.register_author(name)
+    site.accounts.create(author_id, address, password, confirmed=False)
+    send_confirmation(site, author_id, address)
+    return author_id
+
+
+def send_confirmation(site: Site, author_id: UUID, address: str) -> None:
+    token = _serializer(site).dumps({"author": str(author_id), "email": address})
+    link = f"{site.settings.base_url}/verify-email?token={token}"
+    site.mailer.send(
+        address,
+        _("Bekræft din e-mailadresse til Innovationswiki"),
+        _(
+            "Klik på linket for at bekræfte din e-mailadresse:\n\n{link}\n\n"
+            "Linket virker i 48 timer. Derefter bekræfter en administrator dit navn,"
+            " og så kan du redigere.\n"
+        ).format(link=link),
+    )
+
+
+def confirm_email(site: Site, token: str) -> UUID:
+    """The author whose address the token confirms; raises InvalidInput when the token is
+    forged, expired or for an address the account no longer has."""
+    try:
+        claims = _serializer(site).loads(token, max_age=CONFIRM_EMAIL_MAX_AGE)
+        author_id, address = UUID(claims["author"]), str(claims["email"])
+    except itsdangerous.SignatureExpired:
+        raise InvalidInput("The confirmation link has expired; ask for a new one.") from None
+    except (itsdangerous.BadData, KeyError, TypeError, ValueError):
+        raise InvalidInput("The confirmation link is not valid.") from None
+    account = site.accounts.by_email(address)
+    if account is None or account.author_id != author_id:
+        raise InvalidInput("The confirmation link is not valid.")
+    site.accounts.confirm_email(author_id)
+    return author_id
+
+
+def _serializer(site: Site) -> itsdangerous.URLSafeTimedSerializer:
+    return itsdangerous.URLSafeTimedSerializer(list(site.secret_keys), salt=CONFIRM_EMAIL_SALT)
