@@ -29,8 +29,15 @@ def sign_in(client: TestClient, site: Site, author_id: UUID) -> str:
     token = secrets.token_urlsafe(32)
     data = b64encode(json.dumps({SESSION_AUTHOR: str(author_id), "csrf": token}).encode())
     cookie = itsdangerous.TimestampSigner(list(site.secret_keys)).sign(data).decode()
-    client.cookies.set(SESSION_COOKIE, cookie)
+    set_session_cookie(client, cookie)
     return token
+
+
+def set_session_cookie(client: TestClient, cookie: str) -> None:
+    """Replace the client's session cookie (under the domain the server's cookie gets, so
+    the two never coexist)."""
+    client.cookies.delete(SESSION_COOKIE)
+    client.cookies.set(SESSION_COOKIE, cookie, domain="testserver.local")
 
 
 def mails(directory: Path) -> list[EmailMessage]:
