@@ -173,6 +173,23 @@ def test_a_request_body_over_the_limit_is_413(client: TestClient) -> None:
         "/api/v1/pages/Stor", content=b"x" * (MAX_BODY_BYTES + 1), headers={"Origin": ""}
     )
     assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"
+    page = client.post("/wiki/Stor/edit", content=b"x" * (MAX_BODY_BYTES + 1))
+    assert page.status_code == 413 and "For stor forespørgsel" in page.text
+
+
+def test_a_body_without_a_length_is_cut_off_at_the_limit(
+    site: Site, editor: uuid.UUID, client: TestClient
+) -> None:
+    csrf = sign_in(client, site, editor)  # so that the endpoint goes on to read the body
+    chunks = (b"x" * 65536 for _ in range(MAX_BODY_BYTES // 65536 + 2))
+    response = client.put(
+        "/api/v1/pages/Stor",
+        content=chunks,
+        headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"
 
 
 def test_rate_limits_count_per_action_and_client_and_say_when_to_retry() -> None:

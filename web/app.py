@@ -14,6 +14,7 @@ from web.csrf import OriginCheckMiddleware
 from web.errors import EXCEPTION_HANDLERS
 from web.headers import SecurityHeadersMiddleware
 from web.i18n import LanguageMiddleware
+from web.limits import BodySizeLimitMiddleware
 from web.sessions import RotatingSessionMiddleware
 from web.site import Site, open_site
 from wikiengine.config import load_settings
@@ -61,6 +62,7 @@ def create_app(site: Site, *, project: bool = True) -> Starlette:
         routes=ROUTES,
         middleware=[
             Middleware(SecurityHeadersMiddleware),
+            Middleware(BodySizeLimitMiddleware, max_body_bytes=MAX_BODY_BYTES),
             Middleware(OriginCheckMiddleware, allowed_origin=settings.base_url),
             Middleware(
                 RotatingSessionMiddleware,
@@ -71,7 +73,6 @@ def create_app(site: Site, *, project: bool = True) -> Starlette:
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
-        max_body_size=MAX_BODY_BYTES,
     )
     app.state.site = site
     return app
