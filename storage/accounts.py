@@ -22,6 +22,7 @@ from wikiengine.application import Wiki
 from wikiengine.errors import InvalidInput, WikiError
 
 TOKEN_PREFIX = "iw_"  # noqa: S105 (marks a token in logs and leak scanners; not a secret)
+TOKEN_ID_LENGTH = 16
 MIN_PASSWORD_LENGTH = 10
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -34,11 +35,24 @@ class AccountNotFound(WikiError):
     code = "not_found"
 
 
+class TokenNotFound(WikiError):
+    code = "not_found"
+
+
 @dataclass(frozen=True)
 class Account:
     author_id: UUID
     email: str
     email_confirmed: bool
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """What the account page may show of a token: never the token, nor its whole digest."""
+
+    id: str  # the first characters of the digest: enough to name it, useless to guess it
+    label: str
+    created_at: str
 
 
 def normalise_email(email: str) -> str:
@@ -125,6 +139,23 @@ class AccountStore:
         )
         return _account(rows[0]) if rows else None
 
+    def by_author(self, author_id: UUID) -> Account | None:
+        rows = self._execute(
+            "SELECT author_id, email, email_confirmed FROM {t}accounts WHERE author_id = ?",
+            (str(author_id),),
+        )
+        return _account(rows[0]) if rows else None
+
+    def confirmed_accounts(self) -> list[tuple[Account, str]]:
+        """Accounts whose address is confirmed, with when they were opened, oldest first
+        (the administrators' queue picks those whose name is not confirmed yet)."""
+        rows = self._execute(
+            "SELECT author_id, email, email_confirmed, created_at FROM {t}accounts"
+            " WHERE email_confirmed = ? ORDER BY created_at, email",
+            (True,),
+        )
+        return [(_account(row), str(_row(row)[3])) for row in rows]
+
     def confirm_email(self, author_id: UUID) -> None:
         self._execute(
             "UPDATE {t}accounts SET email_confirmed = ? WHERE author_id = ?",
@@ -153,6 +184,47 @@ class AccountStore:
             )
         return _account(rows[0])
 
+    def password_fingerprint(self, author_id: UUID) -> str | None:
+        """A short digest of the current password hash, None without an account.
+
+        A password-reset link carries it, so the link stops working once the password
+        has changed (it works once). It reveals nothing usable: the hash's salt stays here.
+        """
+        rows = self._execute(
+            "SELECT password_hash FROM {t}accounts WHERE author_id = ?", (str(author_id),)
+        )
+        return _fingerprint(_row(rows[0])[0]) if rows else None
+
+    def set_password(self, author_id: UUID, password: str, *, fingerprint: str) -> bool:
+        """Replace the password if it is still the one `fingerprint` was taken of, and
+        confirm the address (a reset link reached it). False when it was not: two requests
+        with the same link at the same moment change it once.
+        """
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise InvalidInput(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+        new_hash = self.hasher.hash(password)
+        with self._datastore.transaction(commit=True) as cursor:
+            cursor.execute(
+                self._sql("SELECT password_hash FROM {t}accounts WHERE author_id = ?"),
+                (str(author_id),),
+            )
+            rows = cursor.fetchall()
+            if not rows or _fingerprint(_row(rows[0])[0]) != fingerprint:
+                return False
+            old_hash = _row(rows[0])[0] or ""
+            cursor.execute(
+                self._sql(
+                    "UPDATE {t}accounts SET password_hash = ?, email_confirmed = ?"
+                    " WHERE author_id = ? AND COALESCE(password_hash, '') = ?"
+                ),
+                (new_hash, True, str(author_id), old_hash),
+            )
+            cursor.execute(
+                self._sql("SELECT password_hash FROM {t}accounts WHERE author_id = ?"),
+                (str(author_id),),
+            )
+            return bool(_row(cursor.fetchall()[0])[0] == new_hash)
+
     def create_token(self, author_id: UUID, label: str = "") -> str:
         """A new personal API token; only its digest is stored, so show it once."""
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -169,6 +241,32 @@ class AccountStore:
         )
         return UUID(_row(rows[0])[0]) if rows else None
 
+    def tokens(self, author_id: UUID) -> list[ApiToken]:
+        """The author's tokens, newest first."""
+        rows = self._execute(
+            "SELECT token_sha256, label, created_at FROM {t}api_tokens WHERE author_id = ?"
+            " ORDER BY created_at DESC, token_sha256",
+            (str(author_id),),
+        )
+        return [
+            ApiToken(digest[:TOKEN_ID_LENGTH], label, created_at)
+            for digest, label, created_at in map(_row, rows)
+        ]
+
+    def revoke_token(self, author_id: UUID, token_id: str) -> None:
+        """Delete one of the author's tokens; `TokenNotFound` if they have no such token."""
+        if len(token_id) != TOKEN_ID_LENGTH:
+            raise TokenNotFound(f"No token {token_id!r}.")
+        rows = self._execute(
+            "SELECT token_sha256 FROM {t}api_tokens WHERE author_id = ?"
+            " AND substr(token_sha256, 1, 16) = ?",  # TOKEN_ID_LENGTH
+            (str(author_id), token_id),
+        )
+        if not rows:
+            raise TokenNotFound(f"No token {token_id!r}.")
+        for row in rows:
+            self._execute("DELETE FROM {t}api_tokens WHERE token_sha256 = ?", (_row(row)[0],))
+
 
 def _row(row: Any) -> tuple[Any, ...]:
     return tuple(row.values()) if isinstance(row, dict) else tuple(row)
@@ -179,5 +277,9 @@ def _account(row: Any) -> Account:
     return Account(UUID(values[0]), values[1], bool(values[2]))
 
 
+def _fingerprint(password_hash: str | None) -> str:
+    return hashlib.sha256((password_hash or "").encode("utf-8")).hexdigest()[:16]
+
+
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")  # orders same-second rows

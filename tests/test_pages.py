@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from wikiengine.application import Wiki
-from wikiengine.errors import EditConflict, PageExists, PageNotFound
+from wikiengine.errors import EditConflict, PageExists, PageNotFound, UnresolvedConflict
 
 
 def test_create_then_edit_from_current_version(wiki: Wiki, editor: uuid.UUID) -> None:
@@ -71,3 +71,16 @@ def test_revert_is_a_new_revision_with_the_old_text(wiki: Wiki, editor: uuid.UUI
     assert result.version == 3
     assert wiki.page_by_title("Side").body == "v1\n"
     assert wiki.page_at(wiki.page_by_title("Side").id, 2).body == "v2\n"
+
+
+def test_a_text_with_unresolved_conflict_markers_is_refused(wiki: Wiki, editor: uuid.UUID) -> None:
+    wiki.save_page(editor, "Konflikt", "Linje et.\n")
+    with pytest.raises(EditConflict) as conflict:
+        wiki.save_page(editor, "Konflikt", "ny linje\n", base_version=None)
+    merged = conflict.value.merged_body
+    with pytest.raises(UnresolvedConflict) as refused:
+        wiki.save_page(editor, "Konflikt", merged, base_version=1)
+    assert (refused.value.field, refused.value.line) == ("body", 1)
+    assert wiki.page_by_title("Konflikt").version == 1
+    # A setext heading's underline alone is no conflict.
+    wiki.save_page(editor, "Konflikt", "Overskrift\n=======\n", base_version=1)

@@ -252,3 +252,9 @@ def test_security_headers_forbid_framing_and_inline_script(client: TestClient) -
     assert "frame-ancestors 'none'" in policy
     assert "script-src" not in policy or "'unsafe-inline'" not in policy
     assert "default-src 'self'" in policy
+
+
+def test_an_html_page_with_a_bad_bearer_token_is_401_not_500(client: TestClient) -> None:
+    response = client.get("/account", headers={"Authorization": "Bearer iw_not-a-token"})
+    assert response.status_code == 401
+    assert "Log ind først" in response.text

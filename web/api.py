@@ -30,7 +30,6 @@ from web import openapi
 from web.api_models import InvalidField, parsed_body, parsed_query
 from web.auth import require_viewer, site_of
 from web.csrf import check_csrf_header
-from web.errors import STATUS_BY_CODE, error_response
 from web.registration import register_account
 from web.site import Site
 from wikiengine.application import SaveResult, Wiki
@@ -69,22 +68,6 @@ class EmailNotConfirmed(Forbidden):
         )
 
 
-def answering(handler: Endpoint) -> Endpoint:
-    """Answer `InvalidField` with a 422 that names the field (`web.errors` only knows the
-    field of front matter errors)."""
-
-    @functools.wraps(handler)
-    async def answer(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except InvalidField as problem:
-            status = STATUS_BY_CODE[problem.code]
-            details = {"field": problem.field}
-            return error_response(request, status, problem.code, str(problem), details)
-
-    return answer
-
-
 def blocking(handler: Callable[[Request], Response]) -> Endpoint:
     """A handler that reads the store: run in the thread pool."""
 
@@ -92,7 +75,7 @@ def blocking(handler: Callable[[Request], Response]) -> Endpoint:
     async def run(request: Request) -> Response:
         return await run_in_threadpool(handler, request)
 
-    return answering(run)
+    return run
 
 
 def _answer(model: BaseModel, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -104,7 +87,6 @@ def _answer(model: BaseModel, status: int = 200, headers: dict[str, str] | None 
 # ---------------------------------------------------------------------- accounts
 
 
-@answering
 async def create_account(request: Request) -> Response:
     """`POST /api/v1/accounts`: an unconfirmed account; the confirmation link is mailed."""
     site = site_of(request)
@@ -116,7 +98,6 @@ async def create_account(request: Request) -> Response:
     return _answer(models.AccountCreated(author_id=str(author_id)), 201)
 
 
-@answering
 async def create_token(request: Request) -> Response:
     """`POST /api/v1/tokens`: a personal API token for a confirmed account."""
     site = site_of(request)
@@ -216,7 +197,6 @@ def _live_page(request: Request) -> PageView:
 # ---------------------------------------------------------------------- changing pages
 
 
-@answering
 async def save_page(request: Request) -> Response:
     """`PUT /api/v1/pages/{title}`: 201 when it created the page, else 200."""
     site = site_of(request)
@@ -240,7 +220,6 @@ async def page_resource(request: Request) -> Response:
     return await (save_page(request) if request.method == "PUT" else page(request))
 
 
-@answering
 async def revert_page(request: Request) -> Response:
     """Make an earlier version's text current again (a new revision)."""
     site = site_of(request)
@@ -256,7 +235,6 @@ async def revert_page(request: Request) -> Response:
     return _answer(_saved_model(result))
 
 
-@answering
 async def rename_page(request: Request) -> Response:
     """Give the page a new title; the old one keeps leading to it."""
     site = site_of(request)

@@ -34,8 +34,7 @@ class InvalidField(InvalidInput):
     `field` is None when the problem is the request as a whole (e.g. malformed JSON)."""
 
     def __init__(self, field: str | None, problem: str) -> None:
-        super().__init__(f"{field}: {problem}" if field else problem)
-        self.field = field
+        super().__init__(f"{field}: {problem}" if field else problem, field=field)
 
 
 def parsed_body(model: type[Model], raw: bytes) -> Model:

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from starlette.requests import HTTPConnection, Request
 
+from web.i18n import SESSION_LANGUAGE
 from web.site import Site
 from wikiengine.errors import AuthorNotFound, NotAuthenticated
 
@@ -46,7 +47,12 @@ def viewer_of(request: Request) -> Viewer | None:
     if hasattr(request.state, "viewer"):
         cached: Viewer | None = request.state.viewer
         return cached
-    viewer = _bearer_viewer(request) if _bearer(request) is not None else _session_viewer(request)
+    if _bearer(request) is None:
+        viewer = _session_viewer(request)
+    else:
+        # Remembered as nobody before raising: the error page itself asks again.
+        request.state.viewer = None
+        viewer = _bearer_viewer(request)
     request.state.viewer = viewer
     return viewer
 
@@ -65,14 +71,21 @@ def author_id_of(request: Request) -> UUID | None:
 
 
 def log_in(request: Request, author_id: UUID) -> None:
-    """Start a fresh session for the author (a new CSRF token: no fixation)."""
+    """Start a fresh session for the author (a new CSRF token: no fixation); only the
+    chosen language carries over."""
+    language = request.session.get(SESSION_LANGUAGE)
     request.session.clear()
+    if language is not None:
+        request.session[SESSION_LANGUAGE] = language
     request.session[SESSION_AUTHOR] = str(author_id)
     request.state.viewer = _viewer(request, author_id, by_token=False)
 
 
 def log_out(request: Request) -> None:
+    language = request.session.get(SESSION_LANGUAGE)
     request.session.clear()
+    if language is not None:
+        request.session[SESSION_LANGUAGE] = language
     request.state.viewer = None
 
 

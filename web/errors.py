@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 from search.index import SearchUnavailable
 from web.ratelimit import RateLimited
 from web.templating import templates
-from wikiengine.errors import EditConflict, InvalidFrontMatter, PageNotFound, WikiError
+from wikiengine.errors import EditConflict, InvalidInput, PageNotFound, WikiError
 
 STATUS_BY_CODE = {
     "not_authenticated": 401,
@@ -30,6 +30,7 @@ STATUS_BY_CODE = {
     "invalid": 422,
     "account_exists": 409,
     "rate_limited": 429,
+    "mail_unavailable": 503,
 }
 
 CODE_BY_STATUS = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
@@ -57,6 +58,14 @@ DANISH = {
         "Søgningen er ikke klar endnu",
         "Søgeindekset bygges netop nu. Prøv igen om et øjeblik.",
     ),
+    "mail_unavailable": (
+        "Mailen kunne ikke sendes",
+        "Wikiens mailserver svarer ikke lige nu. Prøv igen om lidt; har du oprettet en konto,"
+        " kan du bede om en ny bekræftelsesmail fra login-siden.",
+    ),
+    "page_deleted": ("Siden er slettet", "En administrator kan genskabe den."),
+    "page_exists": ("Titlen er optaget", "Der findes allerede en side med den titel."),
+    "suppressed": ("Versionen er skjult", "En administrator har skjult teksten i denne version."),
 }
 DANISH_FALLBACK = ("Noget gik galt", "Forespørgslen kunne ikke gennemføres.")
 
@@ -95,7 +104,7 @@ def wiki_error(request: Request, exc: Exception) -> Response:
     details: dict[str, Any] | None = None
     if isinstance(exc, PageNotFound):
         details = {"title": exc.title}
-    elif isinstance(exc, InvalidFrontMatter):
+    elif isinstance(exc, InvalidInput):
         details = {"field": exc.field, "line": exc.line}
     elif isinstance(exc, EditConflict):
         details = {"current_version": exc.current_version, "merged_body": exc.merged_body}

@@ -1,5 +1,9 @@
 """Outgoing mail (`WIKI_MAIL`): `console` prints it, `file:DIR` writes one .eml per message,
-`smtp://host:port` hands it to an SMTP server. Sending is blocking: call it off the event loop."""
+`smtp://host:port` hands it to an SMTP server. Sending is blocking: call it off the event loop.
+
+Messages are plain UTF-8 text; subjects with Danish letters are encoded for the header by
+the standard library. A message that cannot be handed on raises `MailNotSent`.
+"""
 
 import smtplib
 import sys
@@ -12,8 +16,17 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from wikiengine.errors import WikiError
+
 SENDER = "Innovationswiki <wiki@localhost>"
 SMTP_TIMEOUT = 10.0
+SMTP_PORT = 25
+
+
+class MailNotSent(WikiError):
+    """The mail server could not be reached or refused the message."""
+
+    code = "mail_unavailable"
 
 
 class Mailer(Protocol):
@@ -32,13 +45,18 @@ def message(to: str, subject: str, text: str) -> EmailMessage:
 
 
 class ConsoleMailer:
-    """For a wiki on one's own machine: the mail appears in the server's terminal."""
+    """For a wiki on one's own machine: the mail appears in the server's terminal, as
+    plain text (not MIME-encoded), so its link can be followed from there."""
 
     _lock = threading.Lock()
 
     def send(self, to: str, subject: str, text: str) -> None:
         with self._lock:
-            print(message(to, subject, text).as_string(), file=sys.stderr, flush=True)
+            print(
+                f"----- mail -----\nTo: {to}\nSubject: {subject}\n\n{text}\n----- end -----",
+                file=sys.stderr,
+                flush=True,
+            )
 
 
 @dataclass
@@ -46,29 +64,48 @@ class FileMailer:
     directory: Path
 
     def send(self, to: str, subject: str, text: str) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"{uuid.uuid4().hex}.eml"
         partial = path.with_suffix(".part")  # readers never see half a message
-        partial.write_bytes(message(to, subject, text).as_bytes())
-        partial.rename(path)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            partial.write_bytes(message(to, subject, text).as_bytes())
+            partial.rename(path)
+        except OSError as error:
+            raise MailNotSent(
+                f"Could not write mail to {self.directory} ({type(error).__name__})."
+            ) from None
 
 
 @dataclass
 class SmtpMailer:
     host: str
-    port: int
+    port: int = SMTP_PORT
 
     def send(self, to: str, subject: str, text: str) -> None:
-        with smtplib.SMTP(self.host, self.port, timeout=SMTP_TIMEOUT) as smtp:
-            smtp.send_message(message(to, subject, text))
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=SMTP_TIMEOUT) as smtp:
+                smtp.send_message(message(to, subject, text))
+        except (OSError, smtplib.SMTPException) as error:
+            # OSError covers refused connections and timeouts. Only the error's type is
+            # kept: the server's reply may quote the recipient, and this gets logged.
+            raise MailNotSent(
+                f"The mail server {self.host}:{self.port} did not take the message"
+                f" ({type(error).__name__})."
+            ) from None
 
 
 def mailer_for(setting: str) -> Mailer:
+    """The mailer `WIKI_MAIL` names: `console`, `file:DIR` or `smtp://host[:port]`."""
     if setting == "console":
         return ConsoleMailer()
-    if setting.startswith("file:"):
+    if setting.startswith("file:") and setting.removeprefix("file:"):
         return FileMailer(Path(setting.removeprefix("file:")))
     if setting.startswith("smtp://"):
         url = urlsplit(setting)
-        return SmtpMailer(url.hostname or "127.0.0.1", url.port or 25)
+        try:
+            port = url.port or SMTP_PORT
+        except ValueError:
+            port = None
+        if url.hostname and port is not None and url.path in ("", "/"):
+            return SmtpMailer(url.hostname, port)
     raise ValueError(f"WIKI_MAIL must be console, file:DIR or smtp://host:port, not {setting!r}")

@@ -1,143 +1,372 @@
-"""What a reader sees of the wiki: current pages, their history and the page list.
+"""What a reader sees, shaped for the templates from the read model's records
+(`storage.records`): Danish labels, a page's facts and related pages, its table of
+contents, history rows, diff lines, blame groups and the Atom feed's entries.
 
-Read straight from the aggregates for now; projections will take this over. Nothing here
-changes the wiki. Deleted pages are not shown, and a suppressed revision's text never
-leaves this module: the current version cannot be suppressed, and history entries carry
-only metadata and digests.
+Nothing here queries or changes the wiki, and nothing here holds a page's text except
+what a record brought: a suppressed revision's text never reaches this module.
+Labels are Danish (the source language); templates translate them with `_()`.
 """
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import groupby
 from typing import Any
+from urllib.parse import urlencode
+from uuid import UUID
 
-from starlette.requests import Request
+from storage.records import AuthorRef, Blame, BlamedLine, Change, Link, PageView, Revision
+from web.i18n import gettext as _
+from wikiengine.diff import DiffRow, Segment
+from wikiengine.errors import InvalidTitle
+from wikiengine.kinds import RELATIONS
+from wikiengine.markup import page_path
+from wikiengine.titles import slug_for
 
-from wikiengine.application import Wiki
-from wikiengine.errors import InvalidTitle, PageNotFound
-from wikiengine.kinds import read_page
-from wikiengine.markup import render
-from wikiengine.pages import Page
-from wikiengine.signed import SignedBodyEvent, SignedEvent
-from wikiengine.titles import danish_sort_key
+FIELD_LABELS = {
+    "organisation": "Organisation",
+    "sector": "Sektor",
+    "area": "Område",
+    "status": "Status",
+    "period": "Periode",
+    "effect": "Virkning",
+    "process": "Proces",
+    "conditions": "Betingelser",
+    "documentation": "Dokumentation",
+    "audience": "Målgruppe",
+    "theme": "Tema",
+    "level": "Niveau",
+    "parties": "Partier",
+    "tasks": "Politikernes opgaver",
+    "cases": "Cases",  # relations: shown as related pages, not as facts
+    "recommendations": "Anbefalinger",
+    "network": "Netværk",
+    "tags": "Emneord",
+}
+_FIELD_POSITIONS = {name: position for position, name in enumerate(FIELD_LABELS)}
+SECTOR_LABELS = {"stat": "Stat", "kommune": "Kommune", "region": "Region", "other": "Andet"}
+LEVEL_LABELS = {
+    "kommunalbestyrelse": "Kommunalbestyrelse",
+    "regionsråd": "Regionsråd",
+    "Folketinget": "Folketinget",
+}
+EVENT_LABELS = {
+    "page.created": "Oprettet",
+    "page.edited": "Redigeret",
+    "page.reverted": "Gendannet",
+    "page.renamed": "Omdøbt",
+    "page.protected": "Beskyttet",
+    "page.unprotected": "Beskyttelse fjernet",
+    "page.deleted": "Slettet",
+    "page.restored": "Genskabt",
+    "page.revision_suppressed": "Tekst skjult",
+}
+# Events that give the page a new text (the others keep the text of an earlier version).
+TEXT_EVENTS = frozenset({"page.created", "page.edited", "page.reverted"})
+# A page's typed relations, seen from the page that names them ...
+RELATION_LABELS = {
+    "cases": "Cases",
+    "recommendations": "Anbefalinger",
+    "network": "Netværksemner",
+}
+# ... and from the page they name (`link`: a [[link]] in the text).
+BACKLINK_LABELS = {
+    "cases": "Nævner siden som case",
+    "recommendations": "Nævner siden som anbefaling",
+    "network": "Nævner siden som netværksemne",
+    "link": "Linker hertil i teksten",
+}
 
-
-def wiki_of(request: Request) -> Wiki:
-    """The wiki the application was created with."""
-    wiki: Wiki = request.app.state.site.wiki
-    return wiki
-
-
-@dataclass(frozen=True)
-class Author:
-    id: str
-    name: str
-
-
-@dataclass(frozen=True)
-class CurrentPage:
-    """The current version of a page, with its front matter read."""
-
-    title: str
-    slug: str
-    kind: str
-    version: int
-    body: str  # the full text, front matter included
-    text: str  # the text after the front matter
-    fields: dict[str, Any]  # front matter without `kind`
-    updated_at: str
-    updated_by: Author
-
-    @property
-    def html(self) -> str:
-        return render(self.text).html
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "title": self.title,
-            "slug": self.slug,
-            "kind": self.kind,
-            "version": self.version,
-            "body": self.body,
-            "html": self.html,
-            "fields": self.fields,
-            "updated_at": self.updated_at,
-            "updated_by": {"id": self.updated_by.id, "name": self.updated_by.name},
-        }
-
-
-@dataclass(frozen=True)
-class Revision:
-    """One event in a page's history: who, when, why, and the digest of the text then."""
-
-    version: int
-    event_type: str
-    author: Author
-    signed_at: str
-    summary: str
-    body_sha256: str | None
-    text_suppressed: bool
-    data: dict[str, Any]
+# Characters XML 1.0 does not allow, even escaped (a summary may hold them).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-def find_page(wiki: Wiki, title: str) -> Page:
-    """The live page a title names (following renames); `PageNotFound` otherwise."""
+# ---------------------------------------------------------------------- numbers, authors
+
+
+def count(number: int) -> str:
+    """`1234` -> `1.234` (Danish thousands separator)."""
+    return f"{number:,}".replace(",", ".")
+
+
+def signed(number: int) -> str:
+    """A change in size: `+12`, `-5` (written with U+2212, a real minus sign) or `±0`."""
+    if number > 0:
+        return "+" + count(number)
+    if number < 0:
+        return "\u2212" + count(-number)
+    return "\u00b10"
+
+
+def author_path(author: AuthorRef) -> str | None:
+    """The author's profile page; None for the server operator, who has none."""
     try:
-        page = wiki.page_by_title(title)
-    except InvalidTitle:
-        raise PageNotFound(title) from None
-    if page.deleted:
-        raise PageNotFound(page.title)
-    return page
+        return "/authors/" + str(UUID(author.id))
+    except ValueError:
+        return None
 
 
-def current_page(page: Page) -> CurrentPage:
-    content = read_page(page.body)
-    last = page.last_payload
-    return CurrentPage(
-        title=page.title,
-        slug=page.slug,
-        kind=content.kind,
-        version=page.version,
-        body=page.body,
-        text=content.body,
-        fields=content.fields,
-        updated_at=last["signed_at"],
-        updated_by=Author(id=last["author"]["id"], name=last["author"]["name"]),
-    )
+# ---------------------------------------------------------------------- a page
 
 
-def revisions(wiki: Wiki, page: Page) -> list[Revision]:
-    """Every event of `page`, oldest first."""
-    entries = []
-    digest: str | None = None
-    for event in wiki.events.get(page.id):
-        if not isinstance(event, SignedEvent):
+@dataclass(frozen=True)
+class FactValue:
+    text: str
+    href: str | None = None
+
+
+@dataclass(frozen=True)
+class Fact:
+    label: str
+    values: list[FactValue]
+
+
+def facts(fields: dict[str, Any]) -> list[Fact]:
+    """The front matter's own fields and tags as labelled values, in the kind's order.
+
+    Relations are not facts: `related_pages` shows them, with the pages' existence.
+    """
+    shown = []
+    for name, value in sorted(fields.items(), key=_field_order):
+        if name in RELATIONS:
             continue
-        payload = event.payload
-        data = payload["data"]
-        if isinstance(event, SignedBodyEvent):
-            digest = data["body_sha256"]
+        items = value if isinstance(value, list) else [value]
+        values = [_fact_value(name, item) for item in items if item not in (None, "")]
+        if values:
+            shown.append(Fact(FIELD_LABELS.get(name, name), values))
+    return shown
+
+
+def _field_order(field: tuple[str, Any]) -> int:
+    # The read model keeps fields as JSON with sorted keys; FIELD_LABELS has each kind's
+    # own fields in the order the kind names them (a case: who, where, then COI's four).
+    return _FIELD_POSITIONS.get(field[0], len(_FIELD_POSITIONS))
+
+
+def _fact_value(name: str, item: Any) -> FactValue:
+    text = str(item)
+    if name == "sector":
+        return FactValue(SECTOR_LABELS.get(text, text))
+    if name == "level":
+        return FactValue(LEVEL_LABELS.get(text, text))
+    if name == "tags":  # pages with the same tag: a search narrowed to it
+        return FactValue(text, "/search?" + urlencode({"tags": text}))
+    return FactValue(text)
+
+
+@dataclass(frozen=True)
+class RelatedPage:
+    title: str
+    href: str
+    exists: bool
+    kind: str | None
+
+
+@dataclass(frozen=True)
+class RelatedGroup:
+    label: str
+    pages: list[RelatedPage]
+
+
+def related_pages(page: PageView) -> list[RelatedGroup]:
+    """The pages this one names in its front matter, by relation, in the order written.
+
+    Whether they exist comes from the read model's links (a current page); an old
+    version has none, so its related pages are not marked missing.
+    """
+    known = {(link.relation, link.slug): link for link in page.links}
+    groups = []
+    for relation in RELATIONS:
+        pages = []
+        for title in page.fields.get(relation) or ():
+            try:
+                slug = slug_for(title)
+            except InvalidTitle:
+                continue
+            link = known.get((relation, slug))
+            pages.append(
+                RelatedPage(
+                    title=link.title if link is not None else title,
+                    href=page_path(slug),
+                    exists=link.exists if link is not None else True,
+                    kind=link.kind if link is not None else None,
+                )
+            )
+        if pages:
+            groups.append(RelatedGroup(RELATION_LABELS[relation], pages))
+    return groups
+
+
+@dataclass(frozen=True)
+class LinkGroup:
+    relation: str
+    label: str
+    links: list[Link]
+
+
+def backlink_groups(backlinks: Iterable[Link]) -> list[LinkGroup]:
+    """Pages linking here, grouped by how: typed relations first, then text links."""
+    by_relation: dict[str, list[Link]] = {}
+    for link in backlinks:
+        by_relation.setdefault(link.relation, []).append(link)
+    order = [*BACKLINK_LABELS, *sorted(set(by_relation) - set(BACKLINK_LABELS))]
+    return [
+        LinkGroup(relation, BACKLINK_LABELS.get(relation, relation), by_relation[relation])
+        for relation in order
+        if relation in by_relation
+    ]
+
+
+@dataclass(frozen=True)
+class TocItem:
+    id: str
+    text: str
+    children: list["TocItem"] = field(default_factory=list)
+
+
+def table_of_contents(toc: Sequence[tuple[int, str, str]]) -> list[TocItem]:
+    """The headings as a nested list: each level 3 heading under the level 2 before it."""
+    items: list[TocItem] = []
+    for level, anchor, text in toc:
+        item = TocItem(anchor, text)
+        if level > 2 and items:
+            items[-1].children.append(item)
+        else:
+            items.append(item)
+    return items
+
+
+# ---------------------------------------------------------------------- history
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    revision: Revision
+    label: str
+    text_hidden: bool  # the text shown at this version is suppressed
+    can_diff: bool  # a new text, and both it and the one before may be shown
+    can_restore: bool  # a text that may be made current again
+
+
+def history_rows(revisions: Sequence[Revision]) -> list[HistoryRow]:
+    """Revisions as history rows. A version that shows a suppressed text is marked even
+    when the suppressed revision is an earlier one (a rename after it, say)."""
+    suppressed = {revision.version for revision in revisions if revision.suppressed}
+    hidden = {
+        revision.version
+        for revision in revisions
+        if revision.suppressed or revision.text_version in suppressed
+    }
+    rows = []
+    for revision in revisions:
+        new_text = revision.type in TEXT_EVENTS and revision.version not in hidden
+        rows.append(
+            HistoryRow(
+                revision=revision,
+                label=EVENT_LABELS.get(revision.type, revision.type),
+                text_hidden=revision.version in hidden,
+                can_diff=new_text and revision.version - 1 not in hidden,
+                can_restore=new_text,
+            )
+        )
+    return rows
+
+
+# ---------------------------------------------------------------------- diff
+
+
+@dataclass(frozen=True)
+class InlineLine:
+    kind: str  # "same", "removed", "added" or "gap"
+    old_number: int | None
+    new_number: int | None
+    segments: tuple[Segment, ...]
+
+
+def inline_lines(rows: Iterable[DiffRow]) -> list[InlineLine]:
+    """Side-by-side rows as one column: a changed line is its old line, then its new one."""
+    lines: list[InlineLine] = []
+    for row in rows:
+        if row.kind == "gap":
+            lines.append(InlineLine("gap", None, None, ()))
+        elif row.kind == "same":
+            lines.append(InlineLine("same", row.left_number, row.right_number, row.left or ()))
+        else:
+            if row.left is not None:
+                lines.append(InlineLine("removed", row.left_number, None, row.left))
+            if row.right is not None:
+                lines.append(InlineLine("added", None, row.right_number, row.right))
+    return lines
+
+
+# ---------------------------------------------------------------------- blame
+
+
+@dataclass(frozen=True)
+class BlameGroup:
+    """Consecutive lines of the current text that one version introduced."""
+
+    version: int
+    author: AuthorRef
+    first_number: int
+    lines: list[str]
+
+
+def blame_groups(blame: Blame) -> list[BlameGroup]:
+    groups = []
+    number = 1
+    for (version, author), lines in groupby(blame.lines, key=_blame_key):
+        texts = [line.text for line in lines]
+        groups.append(BlameGroup(version, author, number, texts))
+        number += len(texts)
+    return groups
+
+
+def _blame_key(line: BlamedLine) -> tuple[int, AuthorRef]:
+    return line.version, line.author
+
+
+# ---------------------------------------------------------------------- the Atom feed
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    id: str
+    title: str
+    link: str
+    updated: str
+    author: str
+    summary: str
+
+
+def feed_entries(changes: Iterable[Change], base_url: str) -> list[FeedEntry]:
+    """Recent changes as Atom entries, with absolute links and only XML-safe characters.
+
+    An entry's id names its place in the event log, which never changes (titles do).
+    """
+    base = base_url.rstrip("/")
+    entries = []
+    for change in changes:
+        label = _(EVENT_LABELS.get(change.type, change.type))
+        path = page_path(change.slug)
+        # A new text links to what changed (version 1: against the empty page).
+        link = (
+            f"{path}/diff?to={change.version}"
+            if change.type in TEXT_EVENTS
+            else f"{path}?version={change.version}"
+        )
         entries.append(
-            Revision(
-                version=payload["version"],
-                event_type=payload["type"],
-                author=Author(id=payload["author"]["id"], name=payload["author"]["name"]),
-                signed_at=payload["signed_at"],
-                summary=payload["summary"],
-                body_sha256=digest,
-                text_suppressed=payload["version"] in page.suppressed,
-                data=data,
+            FeedEntry(
+                id=f"{base}/recent.atom#change-{change.position}",
+                title=xml_text(f"{change.title}: {label} (version {change.version})"),
+                link=base + link,
+                updated=change.signed_at,
+                author=xml_text(change.author.name),
+                summary=xml_text(change.summary),
             )
         )
     return entries
 
 
-def live_pages(wiki: Wiki) -> list[CurrentPage]:
-    """Every page that is not deleted, in Danish alphabetical order."""
-    pages = (current_page(page) for page in _pages(wiki) if not page.deleted)
-    return sorted(pages, key=lambda page: danish_sort_key(page.title))
-
-
-def _pages(wiki: Wiki) -> Iterator[Page]:
-    for page_id in wiki.page_ids():
-        yield wiki.page(page_id)
+def xml_text(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)

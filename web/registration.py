@@ -8,6 +8,7 @@ from uuid import UUID
 
 import itsdangerous
 
+from storage.accounts import normalise_email
 from web.i18n import gettext as _
 from web.site import Site
 from wikiengine.errors import InvalidInput
@@ -16,12 +17,18 @@ CONFIRM_EMAIL_SALT = "confirm-email"
 CONFIRM_EMAIL_MAX_AGE = 48 * 60 * 60
 
 
+class EmailAlreadyConfirmed(InvalidInput):
+    """The link was used before (or a mail scanner opened it first): nothing to do but
+    log in, which the link itself no longer does."""
+
+
 def register_account(site: Site, *, name: str, email: str, password: str) -> UUID:
     """Register an author with an unconfirmed account and mail the confirmation link.
 
     Blocking (argon2, the store, mail): call it off the event loop. The address and
     password are checked before anything is signed, so a refused registration leaves
-    no author behind.
+    no author behind. When the mail cannot be sent (`MailNotSent`) the account exists
+    all the same, and the person can ask for a new link.
     """
     if not name.strip():
         raise InvalidInput("A full name is required.")
@@ -46,9 +53,24 @@ def send_confirmation(site: Site, author_id: UUID, address: str) -> None:
     )
 
 
+def resend_confirmation(site: Site, email: str) -> None:
+    """A new link, if the address belongs to an account that is not confirmed yet.
+
+    Says nothing either way: the page that asks answers the same for any address.
+    """
+    try:
+        address = normalise_email(email)
+    except InvalidInput:
+        return
+    account = site.accounts.by_email(address)
+    if account is not None and not account.email_confirmed:
+        send_confirmation(site, account.author_id, account.email)
+
+
 def confirm_email(site: Site, token: str) -> UUID:
     """The author whose address the token confirms; raises InvalidInput when the token is
-    forged, expired or for an address the account no longer has."""
+    forged, expired or for an address the account no longer has, and
+    `EmailAlreadyConfirmed` when it was used before."""
     try:
         claims = _serializer(site).loads(token, max_age=CONFIRM_EMAIL_MAX_AGE)
         author_id, address = UUID(claims["author"]), str(claims["email"])
@@ -59,6 +81,9 @@ def confirm_email(site: Site, token: str) -> UUID:
     account = site.accounts.by_email(address)
     if account is None or account.author_id != author_id:
         raise InvalidInput("The confirmation link is not valid.")
+    if account.email_confirmed:
+        # A link that logs in must do so once: a forwarded or leaked mail is no key.
+        raise EmailAlreadyConfirmed("This address is confirmed already; log in.")
     site.accounts.confirm_email(author_id)
     return author_id
 

@@ -43,11 +43,12 @@ from wikiengine.errors import (
     RevisionNotFound,
     RevisionSuppressed,
     TooLarge,
+    UnresolvedConflict,
 )
 from wikiengine.keyring import EVENT_TYPES as KEY_EVENT_TYPES
 from wikiengine.keyring import KEYRING_ID, Keyring
 from wikiengine.kinds import check_page
-from wikiengine.merge import merge_texts
+from wikiengine.merge import conflict_line, merge_texts
 from wikiengine.pages import EVENT_TYPES as PAGE_EVENT_TYPES
 from wikiengine.pages import PAGE_LOG_ID, Page, PageLogged, Slug
 from wikiengine.permissions import (
@@ -362,6 +363,9 @@ class Wiki(Application[UUID]):
         clean_title = normalise_title(title)
         text = _clean_body(body)
         clean_summary = _clean_summary(summary)
+        unresolved = conflict_line(text)
+        if unresolved is not None:
+            raise UnresolvedConflict(unresolved)
         for _ in range(SAVE_ATTEMPTS):
             try:
                 return self._save_page_once(by, clean_title, text, clean_summary, base_version)

@@ -85,7 +85,15 @@ class InvalidTitle(WikiError):
 
 
 class InvalidInput(WikiError):
+    """Input that cannot be used; nothing was saved. `field` names the part of the
+    request at fault and `line` the line of a text, when known."""
+
     code = "invalid"
+
+    def __init__(self, message: str, *, field: str | None = None, line: int | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.line = line
 
 
 class InvalidFrontMatter(InvalidInput):
@@ -99,10 +107,20 @@ class InvalidFrontMatter(InvalidInput):
         where = "Front matter" if line is None else f"Front matter line {line}"
         if field is not None:
             where += f", field {field!r}"
-        super().__init__(f"{where}: {problem}.")
+        super().__init__(f"{where}: {problem}.", field=field, line=line)
         self.problem = problem
-        self.field = field
-        self.line = line
+
+
+class UnresolvedConflict(InvalidInput):
+    """A text still holds the conflict markers of a merge; nothing was saved."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(
+            f"Line {line} starts an unresolved conflict (<<<<<<<, =======, >>>>>>>):"
+            " keep what should stay and delete the marker lines.",
+            field="body",
+            line=line,
+        )
 
 
 class RevisionSuppressed(WikiError):

@@ -7,12 +7,13 @@ before a rule existed must still be readable.
 """
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, get_args
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
-from wikiengine.errors import InvalidFrontMatter, InvalidTitle
+from wikiengine.errors import InvalidFrontMatter, InvalidInput, InvalidTitle
 from wikiengine.frontmatter import Field, find_block, parse_fields
 from wikiengine.titles import normalise_title
 
@@ -225,3 +226,72 @@ def _shown(value: Any) -> str:
         return "nothing"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "...'"
+
+
+# ---------------------------------------------------------------------- new pages
+
+
+@dataclass(frozen=True)
+class KindField:
+    """A front matter field as an editor meets it: whether it holds a list of values, and
+    the values it may take (empty: any text)."""
+
+    name: str
+    is_list: bool
+    choices: tuple[str, ...]
+
+
+def kind_fields(kind: str) -> tuple[KindField, ...]:
+    """The fields of `kind` in the order a page shows them. Raises `InvalidInput`."""
+    model = FIELDS_BY_KIND.get(kind)
+    if model is None:
+        raise InvalidInput(f"Unknown page kind {kind!r}; the kinds are {', '.join(KINDS)}.")
+    return tuple(
+        KindField(name, _holds_list(model.model_fields[name].annotation), CHOICES.get(name, ()))
+        for name in _FIELD_ORDER[kind]
+    )
+
+
+def new_page_text(kind: str) -> str:
+    """The starting text of a new page of `kind`: its front matter with every field empty
+    (lists as `[]`; a choice field lists its values in a comment), and no body.
+
+    Saved unchanged it is a valid, empty page of that kind.
+    """
+    lines = ["---", f"kind: {kind}"]
+    for field in kind_fields(kind):
+        if field.is_list:
+            lines.append(f"{field.name}: []")
+        elif field.choices:
+            lines.append(f"{field.name}:  # {' | '.join(field.choices)}")
+        else:
+            lines.append(f"{field.name}:")
+    lines.append("---")
+    return "\n".join(lines) + "\n"
+
+
+_UNIONS = (Union, UnionType)
+
+
+def declared_kind(text: str) -> str:
+    """The kind a page's text says it is, even while its other fields are not valid (an
+    editor fixing a case's `sector` still wants a case's help); the default otherwise."""
+    block = find_block(text)
+    if block is None:
+        return DEFAULT_KIND
+    try:
+        declared = parse_fields(block.source).get("kind")
+    except InvalidFrontMatter:
+        return DEFAULT_KIND
+    kind = declared.value if declared is not None else DEFAULT_KIND
+    return kind if isinstance(kind, str) and kind in KINDS else DEFAULT_KIND
+
+
+def _holds_list(annotation: Any) -> bool:
+    # `Titles | None` is Optional[Annotated[list[...], ...]]: look through both wrappers.
+    for option in get_args(annotation) if get_origin(annotation) in _UNIONS else (annotation,):
+        while get_origin(option) is Annotated:
+            option = get_args(option)[0]
+        if get_origin(option) is list:
+            return True
+    return False

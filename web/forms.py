@@ -1,0 +1,51 @@
+"""What the account and administration pages share: who is knocking (for rate limits),
+where a login may send someone back to, and the way to the login form."""
+
+from datetime import datetime
+from urllib.parse import urlencode, urlsplit
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+
+from web.site import Site
+
+NO_STORE = {"Cache-Control": "no-store"}  # pages with a one-time token or a secret link
+
+
+def client_address(request: Request) -> str:
+    """The client's address, as the server sees it (behind a proxy, uvicorn's
+    `--proxy-headers` makes it the real one)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+def hit(site: Site, action: str, request: Request) -> None:
+    """Count an attempt at `action` from this client; raises `RateLimited` (429)."""
+    site.rate_limits.hit(action, client_address(request))
+
+
+def local_path(value: str | None, default: str = "/") -> str:
+    """`value` if it is a path on this wiki, else `default`: a login's `next` must never
+    send anyone to another site (`//evil.example`, `/\\evil.example`, `https://...`)."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return default
+    if "\\" in value or any(ord(character) < 0x21 or character == "\x7f" for character in value):
+        return default
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return default
+    return value
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    """To the login form, and back here afterwards."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?{urlencode({'next': here})}", status_code=303)
+
+
+def danish_moment(iso: str) -> str:
+    """`2026-11-28T10:15:00+00:00` -> `28.11.2026 kl. 10.15 UTC` (account table times)."""
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return moment.strftime("%d.%m.%Y kl. %H.%M UTC")
