@@ -75,7 +75,7 @@ def client(site: Site) -> Iterator[TestClient]:
 
 @pytest.fixture
 def identities(site: Site) -> IdentityStore:
-    return IdentityStore(site.wiki)
+    return site.identities
 
 
 def start_login(client: TestClient, sub: str, **params: str) -> str:
@@ -281,15 +281,13 @@ def test_an_untrusted_issuer_logs_in_but_does_not_verify(
     another issuer (a provider whose metadata says so) makes an unverified author."""
     claims = {"iss": "https://login.andetsteds.dk", "sub": "eva", "name": "Eva Egeskov"}
 
-    signed_in = sign_in(site, identities, "https://login.kommune.dk", claims)
+    signed_in = sign_in(site, "https://login.kommune.dk", claims)
 
     assert signed_in.new and not signed_in.verified_now
     author = site.wiki.author(signed_in.author_id)
     assert author.name == "Eva Egeskov" and not author.is_verified
     assert [kind for kind, _ in event_types(site, signed_in.author_id)] == ["author.registered"]
-    assert sign_in(site, identities, "https://login.kommune.dk", claims).author_id == (
-        signed_in.author_id
-    )
+    assert sign_in(site, "https://login.kommune.dk", claims).author_id == (signed_in.author_id)
 
 
 def test_a_trusted_login_verifies_an_author_an_administrator_verified(
@@ -299,7 +297,7 @@ def test_a_trusted_login_verifies_an_author_an_administrator_verified(
     site.wiki.verify_author(admin, author_id)
     identities.link(issuer, "frede", author_id)
 
-    signed_in = sign_in(site, identities, issuer, {"iss": issuer, "sub": "frede"})
+    signed_in = sign_in(site, issuer, {"iss": issuer, "sub": "frede"})
 
     assert signed_in == SignedIn(author_id, new=False, verified_now=True)
     assert site.wiki.author(author_id).verification == f"oidc:{issuer}"

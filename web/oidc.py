@@ -25,7 +25,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from storage.identities import IdentityStore
 from web.auth import log_in, site_of
 from web.forms import NO_STORE, hit, local_path
 from web.i18n import gettext as _
@@ -49,11 +48,10 @@ SCOPE = "openid profile email"
 
 @dataclass(frozen=True)
 class Provider:
-    """The configured provider as this process talks to it, and where identities go."""
+    """The configured provider as this process talks to it."""
 
     client: Any  # authlib's StarletteOAuth2App (untyped)
     issuer: str  # the trusted issuer: its logins verify the author
-    identities: IdentityStore
 
 
 class LoginFailed(Exception):
@@ -100,9 +98,7 @@ async def callback(request: Request) -> Response:
     next_path = local_path(remembered if isinstance(remembered, str) else None)
     try:
         claims = await _verified_claims(provider, request)
-        signed_in = await run_in_threadpool(
-            sign_in, site, provider.identities, provider.issuer, claims
-        )
+        signed_in = await run_in_threadpool(sign_in, site, provider.issuer, claims)
     except LoginFailed as failure:
         return await _failure(request, failure)
     await run_in_threadpool(log_in, request, signed_in.author_id)
@@ -118,13 +114,12 @@ ROUTES: list[BaseRoute] = [
 # --------------------------------------------------------------------- the identity
 
 
-def sign_in(
-    site: Site, identities: IdentityStore, trusted_issuer: str, claims: dict[str, Any]
-) -> SignedIn:
+def sign_in(site: Site, trusted_issuer: str, claims: dict[str, Any]) -> SignedIn:
     """The author behind verified ID-token claims: found by (iss, sub), else registered
     under the provider's name. Blocking (the store): call it off the event loop. Waits
     until the views include what it wrote (read your writes)."""
     issuer, subject = claims["iss"], claims["sub"]
+    identities = site.identities
     author_id = identities.author_for(issuer, subject)
     new = author_id is None
     written: list[int | None] = []
@@ -190,8 +185,7 @@ async def _provider(request: Request) -> Provider:
             client_secret=settings.oidc_client_secret,
             client_kwargs=client_kwargs,
         )
-        identities = await run_in_threadpool(IdentityStore, site_of(request).wiki)
-        provider = Provider(client=client, issuer=settings.oidc_issuer, identities=identities)
+        provider = Provider(client=client, issuer=settings.oidc_issuer)
         request.app.state.oidc_provider = provider
     return provider
 

@@ -10,6 +10,7 @@ from search.index import SearchIndex
 from search.indexer import SearchProjector, open_search_projector
 from storage.accounts import AccountStore
 from storage.eventstore import open_projector, open_wiki
+from storage.identities import IdentityStore
 from storage.queries import WikiReader
 from storage.readmodel import SqlProjector
 from web.mail import Mailer, mailer_for
@@ -29,6 +30,7 @@ class Site:
     projector: SqlProjector  # keeps `reader`'s views current (when started)
     search_projector: SearchProjector | None
     accounts: AccountStore
+    identities: IdentityStore  # OpenID Connect identities (issuer, subject) -> author
     mailer: Mailer
     secret_keys: tuple[str, ...]
     rate_limits: RateLimits = field(default_factory=RateLimits)
@@ -78,6 +80,7 @@ def open_site(
             projector=projector,
             search_projector=search,
             accounts=AccountStore(opened, hasher=hasher),
+            identities=IdentityStore(opened),
             mailer=mailer or mailer_for(settings.mail),
             secret_keys=secret_keys(settings),
         )
