@@ -8,16 +8,14 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from eventsourcing.persistence import IntegrityError
-from eventsourcing.postgres import PostgresApplicationRecorder
-from eventsourcing.sqlite import SQLiteApplicationRecorder
 
+from storage.private import PrivateTables, now, row_values
 from wikiengine.application import Wiki
 from wikiengine.errors import InvalidInput, WikiError
 
@@ -67,47 +65,23 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-class AccountStore:
+class AccountStore(PrivateTables):
     """Accounts and API tokens, in the wiki's own database (SQLite or PostgreSQL)."""
+
+    TABLES = (
+        "CREATE TABLE IF NOT EXISTS {t}accounts ("
+        " author_id TEXT PRIMARY KEY, email TEXT UNIQUE NOT NULL,"
+        " password_hash TEXT, email_confirmed BOOLEAN NOT NULL DEFAULT FALSE,"
+        " created_at TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS {t}api_tokens ("
+        " token_sha256 TEXT PRIMARY KEY, author_id TEXT NOT NULL,"
+        " label TEXT NOT NULL, created_at TEXT NOT NULL)",
+    )
+    LOCK_NAME = "iw_account_tables"
 
     def __init__(self, wiki: Wiki, hasher: PasswordHasher | None = None) -> None:
         self.hasher = hasher or PasswordHasher()
-        recorder = wiki.recorder
-        if isinstance(recorder, SQLiteApplicationRecorder):
-            self._datastore: Any = recorder.datastore
-            self._prefix, self._param = "", "?"
-        elif isinstance(recorder, PostgresApplicationRecorder):
-            self._datastore = recorder.datastore
-            # The schema name is validated by storage.eventstore: a plain identifier.
-            self._prefix, self._param = f'"{recorder.datastore.schema}".', "%s"
-        else:
-            raise TypeError(f"no account table for {type(recorder).__name__}")
-        self._create_tables()
-
-    def _sql(self, statement: str) -> str:
-        return statement.replace("{t}", self._prefix).replace("?", self._param)
-
-    def _execute(self, statement: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        with self._datastore.transaction(commit=True) as cursor:
-            cursor.execute(self._sql(statement), params)
-            return list(cursor.fetchall()) if statement.startswith("SELECT") else []
-
-    def _create_tables(self) -> None:
-        with self._datastore.transaction(commit=True) as cursor:
-            if self._param == "%s":
-                # Workers starting at once race on PostgreSQL's catalog even with
-                # IF NOT EXISTS (duplicate pg_type key): they take turns instead.
-                cursor.execute("SELECT pg_advisory_xact_lock(hashtext('iw_account_tables'))")
-            for statement in (
-                "CREATE TABLE IF NOT EXISTS {t}accounts ("
-                " author_id TEXT PRIMARY KEY, email TEXT UNIQUE NOT NULL,"
-                " password_hash TEXT, email_confirmed BOOLEAN NOT NULL DEFAULT FALSE,"
-                " created_at TEXT NOT NULL)",
-                "CREATE TABLE IF NOT EXISTS {t}api_tokens ("
-                " token_sha256 TEXT PRIMARY KEY, author_id TEXT NOT NULL,"
-                " label TEXT NOT NULL, created_at TEXT NOT NULL)",
-            ):
-                cursor.execute(self._sql(statement))
+        super().__init__(wiki)
 
     def check_new(self, email: str, password: str) -> str:
         """Refuse a new account's address or password before anything is signed for it;
@@ -125,7 +99,7 @@ class AccountStore:
             self._execute(
                 "INSERT INTO {t}accounts (author_id, email, password_hash, email_confirmed,"
                 " created_at) VALUES (?, ?, ?, ?, ?)",
-                (str(author_id), address, self.hasher.hash(password), confirmed, _now()),
+                (str(author_id), address, self.hasher.hash(password), confirmed, now()),
             )
         except IntegrityError:
             # The author has an account already, or the address was taken since the check.
@@ -154,7 +128,7 @@ class AccountStore:
             " WHERE email_confirmed = ? ORDER BY created_at, email",
             (True,),
         )
-        return [(_account(row), str(_row(row)[3])) for row in rows]
+        return [(_account(row), str(row_values(row)[3])) for row in rows]
 
     def confirm_email(self, author_id: UUID) -> None:
         self._execute(
@@ -169,10 +143,10 @@ class AccountStore:
             " WHERE email = ?",
             (email.strip().lower(),),
         )
-        if not rows or not _row(rows[0])[3]:
+        if not rows or not row_values(rows[0])[3]:
             self.hasher.hash(password)  # same cost either way: no account-existence oracle
             return None
-        stored_hash = _row(rows[0])[3]
+        stored_hash = row_values(rows[0])[3]
         try:
             self.hasher.verify(stored_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -193,7 +167,7 @@ class AccountStore:
         rows = self._execute(
             "SELECT password_hash FROM {t}accounts WHERE author_id = ?", (str(author_id),)
         )
-        return _fingerprint(_row(rows[0])[0]) if rows else None
+        return _fingerprint(row_values(rows[0])[0]) if rows else None
 
     def set_password(self, author_id: UUID, password: str, *, fingerprint: str) -> bool:
         """Replace the password if it is still the one `fingerprint` was taken of, and
@@ -209,9 +183,9 @@ class AccountStore:
                 (str(author_id),),
             )
             rows = cursor.fetchall()
-            if not rows or _fingerprint(_row(rows[0])[0]) != fingerprint:
+            if not rows or _fingerprint(row_values(rows[0])[0]) != fingerprint:
                 return False
-            old_hash = _row(rows[0])[0] or ""
+            old_hash = row_values(rows[0])[0] or ""
             cursor.execute(
                 self._sql(
                     "UPDATE {t}accounts SET password_hash = ?, email_confirmed = ?"
@@ -223,7 +197,7 @@ class AccountStore:
                 self._sql("SELECT password_hash FROM {t}accounts WHERE author_id = ?"),
                 (str(author_id),),
             )
-            return bool(_row(cursor.fetchall()[0])[0] == new_hash)
+            return bool(row_values(cursor.fetchall()[0])[0] == new_hash)
 
     def create_token(self, author_id: UUID, label: str = "") -> str:
         """A new personal API token; only its digest is stored, so show it once."""
@@ -231,7 +205,7 @@ class AccountStore:
         self._execute(
             "INSERT INTO {t}api_tokens (token_sha256, author_id, label, created_at)"
             " VALUES (?, ?, ?, ?)",
-            (token_digest(token), str(author_id), label, _now()),
+            (token_digest(token), str(author_id), label, now()),
         )
         return token
 
@@ -239,7 +213,7 @@ class AccountStore:
         rows = self._execute(
             "SELECT author_id FROM {t}api_tokens WHERE token_sha256 = ?", (token_digest(token),)
         )
-        return UUID(_row(rows[0])[0]) if rows else None
+        return UUID(row_values(rows[0])[0]) if rows else None
 
     def tokens(self, author_id: UUID) -> list[ApiToken]:
         """The author's tokens, newest first."""
@@ -250,7 +224,7 @@ class AccountStore:
         )
         return [
             ApiToken(digest[:TOKEN_ID_LENGTH], label, created_at)
-            for digest, label, created_at in map(_row, rows)
+            for digest, label, created_at in map(row_values, rows)
         ]
 
     def revoke_token(self, author_id: UUID, token_id: str) -> None:
@@ -265,21 +239,13 @@ class AccountStore:
         if not rows:
             raise TokenNotFound(f"No token {token_id!r}.")
         for row in rows:
-            self._execute("DELETE FROM {t}api_tokens WHERE token_sha256 = ?", (_row(row)[0],))
-
-
-def _row(row: Any) -> tuple[Any, ...]:
-    return tuple(row.values()) if isinstance(row, dict) else tuple(row)
+            self._execute("DELETE FROM {t}api_tokens WHERE token_sha256 = ?", (row_values(row)[0],))
 
 
 def _account(row: Any) -> Account:
-    values = _row(row)
+    values = row_values(row)
     return Account(UUID(values[0]), values[1], bool(values[2]))
 
 
 def _fingerprint(password_hash: str | None) -> str:
     return hashlib.sha256((password_hash or "").encode("utf-8")).hexdigest()[:16]
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")  # orders same-second rows
