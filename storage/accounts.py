@@ -7,6 +7,7 @@ never exported, and lives beside the event store in the same database.
 import hashlib
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -22,6 +23,7 @@ from wikiengine.errors import InvalidInput, WikiError
 TOKEN_PREFIX = "iw_"  # noqa: S105 (marks a token in logs and leak scanners; not a secret)
 TOKEN_ID_LENGTH = 16
 MIN_PASSWORD_LENGTH = 10
+MAX_CONCURRENT_HASHES = 4
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -81,7 +83,20 @@ class AccountStore(PrivateTables):
 
     def __init__(self, wiki: Wiki, hasher: PasswordHasher | None = None) -> None:
         self.hasher = hasher or PasswordHasher()
+        # argon2id takes 64 MiB a hash: a burst of logins must not take gigabytes.
+        self._hashing = threading.BoundedSemaphore(MAX_CONCURRENT_HASHES)
         super().__init__(wiki)
+
+    def _hash(self, password: str) -> str:
+        with self._hashing:
+            return self.hasher.hash(password)
+
+    def _verify(self, stored_hash: str, password: str) -> bool:
+        with self._hashing:
+            try:
+                return self.hasher.verify(stored_hash, password)
+            except (VerifyMismatchError, VerificationError, InvalidHashError):
+                return False
 
     def check_new(self, email: str, password: str) -> str:
         """Refuse a new account's address or password before anything is signed for it;
@@ -99,7 +114,7 @@ class AccountStore(PrivateTables):
             self._execute(
                 "INSERT INTO {t}accounts (author_id, email, password_hash, email_confirmed,"
                 " created_at) VALUES (?, ?, ?, ?, ?)",
-                (str(author_id), address, self.hasher.hash(password), confirmed, now()),
+                (str(author_id), address, self._hash(password), confirmed, now()),
             )
         except IntegrityError:
             # The author has an account already, or the address was taken since the check.
@@ -144,17 +159,15 @@ class AccountStore(PrivateTables):
             (email.strip().lower(),),
         )
         if not rows or not row_values(rows[0])[3]:
-            self.hasher.hash(password)  # same cost either way: no account-existence oracle
+            self._hash(password)  # same cost either way: no account-existence oracle
             return None
         stored_hash = row_values(rows[0])[3]
-        try:
-            self.hasher.verify(stored_hash, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
+        if not self._verify(stored_hash, password):
             return None
         if self.hasher.check_needs_rehash(stored_hash):
             self._execute(
                 "UPDATE {t}accounts SET password_hash = ? WHERE email = ?",
-                (self.hasher.hash(password), email.strip().lower()),
+                (self._hash(password), email.strip().lower()),
             )
         return _account(rows[0])
 
@@ -173,10 +186,13 @@ class AccountStore(PrivateTables):
         """Replace the password if it is still the one `fingerprint` was taken of, and
         confirm the address (a reset link reached it). False when it was not: two requests
         with the same link at the same moment change it once.
+
+        The author's API tokens are revoked with it, and sessions made with the old
+        password end (they carry its fingerprint): a reset locks out whoever knew it.
         """
         if len(password) < MIN_PASSWORD_LENGTH:
             raise InvalidInput(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
-        new_hash = self.hasher.hash(password)
+        new_hash = self._hash(password)
         with self._datastore.transaction(commit=True) as cursor:
             cursor.execute(
                 self._sql("SELECT password_hash FROM {t}accounts WHERE author_id = ?"),
@@ -197,7 +213,12 @@ class AccountStore(PrivateTables):
                 self._sql("SELECT password_hash FROM {t}accounts WHERE author_id = ?"),
                 (str(author_id),),
             )
-            return bool(row_values(cursor.fetchall()[0])[0] == new_hash)
+            changed = bool(row_values(cursor.fetchall()[0])[0] == new_hash)
+            if changed:
+                cursor.execute(
+                    self._sql("DELETE FROM {t}api_tokens WHERE author_id = ?"), (str(author_id),)
+                )
+            return changed
 
     def create_token(self, author_id: UUID, label: str = "") -> str:
         """A new personal API token; only its digest is stored, so show it once."""

@@ -862,3 +862,22 @@ def test_a_reset_fingerprint_changes_the_password_once(site: Site) -> None:
     assert site.accounts.password_fingerprint(author_id) != fingerprint
     account = site.accounts.by_author(author_id)
     assert account is not None and account.email_confirmed
+
+
+def test_a_password_reset_ends_other_sessions_and_revokes_tokens(
+    site: Site, editor: uuid.UUID
+) -> None:
+    """Whoever knew the old password (or stole a session) is locked out by a reset."""
+    site.accounts.create(editor, "bo@example.dk", "det-gamle-kodeord", confirmed=True)
+    token = site.accounts.create_token(editor, "script")
+    with TestClient(create_app(site)) as client:
+        sign_in(client, site, editor)
+        assert "Bo Østergaard" in client.get("/pages").text
+        fingerprint = site.accounts.password_fingerprint(editor)
+        assert fingerprint is not None
+        assert site.accounts.set_password(editor, "et-helt-nyt-kodeord", fingerprint=fingerprint)
+
+        assert "Bo Østergaard" not in client.get("/pages").text  # the old session ended
+        refused = client.get("/account", headers={"Authorization": f"Bearer {token}"})
+        assert refused.status_code == 401
+        assert site.accounts.author_for_token(token) is None

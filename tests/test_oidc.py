@@ -354,7 +354,7 @@ def test_refusing_at_the_provider_shows_a_danish_page(client: TestClient, site: 
     english = client.get(f"{back.path}?{back.query}&lang=en")
     assert '<html lang="en">' in english.text and "Front page" in english.text
 
-    other = client.get("/auth/oidc/callback?error=server_error&error_description=nede")
+    other = client.get("/auth/oidc/callback?error=server_error&error_description=nede&lang=da")
     assert other.status_code == 400 and "meldte en fejl" in other.text
     assert authors(site) == {} and shown_name(client) is None
 

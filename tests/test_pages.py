@@ -5,7 +5,15 @@ import uuid
 import pytest
 
 from wikiengine.application import Wiki
-from wikiengine.errors import EditConflict, PageExists, PageNotFound, UnresolvedConflict
+from wikiengine.errors import (
+    EditConflict,
+    InvalidInput,
+    InvalidTitle,
+    PageExists,
+    PageNotFound,
+    RevisionSuppressed,
+    UnresolvedConflict,
+)
 
 
 def test_create_then_edit_from_current_version(wiki: Wiki, editor: uuid.UUID) -> None:
@@ -84,3 +92,49 @@ def test_a_text_with_unresolved_conflict_markers_is_refused(wiki: Wiki, editor: 
     assert wiki.page_by_title("Konflikt").version == 1
     # A setext heading's underline alone is no conflict.
     wiki.save_page(editor, "Konflikt", "Overskrift\n=======\n", base_version=1)
+
+
+def test_a_suppressed_version_cannot_be_a_merge_base(
+    wiki: Wiki, editor: uuid.UUID, admin: uuid.UUID
+) -> None:
+    """Whether a merge against hidden text succeeds would tell what the text says."""
+    wiki.save_page(editor, "Skjult", "Personoplysninger.\n")
+    wiki.save_page(editor, "Skjult", "Rettet.\n", base_version=1)
+    wiki.suppress_revision(admin, "Skjult", 1, "personoplysninger")
+    with pytest.raises(RevisionSuppressed):
+        wiki.save_page(editor, "Skjult", "Personoplysninger og mere.\n", base_version=1)
+    assert wiki.page_by_title("Skjult").version == 3  # edited, then the suppression
+
+
+@pytest.mark.parametrize("name", ["Anna\u202eArø", "Anna\u200bArø", "Anna\x07"])
+def test_names_with_invisible_or_control_characters_are_refused(wiki: Wiki, name: str) -> None:
+    with pytest.raises(InvalidInput):
+        wiki.register_author(name)
+
+
+@pytest.mark.parametrize(
+    "title", ["Foo/diff", "Foo/edit", "Foo / history", "Foo/revisions/3", "A/b/blame"]
+)
+def test_a_title_may_not_end_like_a_page_action(wiki: Wiki, editor: uuid.UUID, title: str) -> None:
+    with pytest.raises(InvalidTitle):
+        wiki.save_page(editor, title, "Tekst.\n")
+    wiki.save_page(editor, "Foo", "Tekst.\n")
+    with pytest.raises(InvalidTitle):
+        wiki.rename_page(editor, "Foo", title)
+    wiki.save_page(editor, "Foo/Diff og andet", "Stort D, og mere efter: en almindelig titel.\n")
+
+
+def test_a_rename_from_a_stale_version_does_not_undo_another_rename(
+    wiki: Wiki, editor: uuid.UUID
+) -> None:
+    wiki.save_page(editor, "Side R", "Tekst.\n")
+    wiki.rename_page(editor, "Side R", "Side S", base_version=1)
+    with pytest.raises(EditConflict):
+        wiki.rename_page(editor, "Side R", "Side T", base_version=1)
+    assert wiki.page_by_title("Side R").title == "Side S"
+
+
+def test_saving_the_same_text_again_reports_no_merge(wiki: Wiki, editor: uuid.UUID) -> None:
+    wiki.save_page(editor, "Uændret", "Tekst.\n")
+    result = wiki.save_page(editor, "Uændret", "Tekst.\n", base_version=None)
+    assert (result.version, result.changed, result.merged) == (1, False, False)

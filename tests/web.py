@@ -19,7 +19,7 @@ from uuid import UUID
 import itsdangerous
 from starlette.testclient import TestClient
 
-from web.auth import SESSION_AUTHOR
+from web.auth import SESSION_AUTHOR, SESSION_PASSWORD
 from web.sessions import SESSION_COOKIE
 from web.site import Site
 
@@ -27,7 +27,12 @@ from web.site import Site
 def sign_in(client: TestClient, site: Site, author_id: UUID) -> str:
     """Give `client` a session for `author_id`; returns the session's CSRF token."""
     token = secrets.token_urlsafe(32)
-    data = b64encode(json.dumps({SESSION_AUTHOR: str(author_id), "csrf": token}).encode())
+    session = {
+        SESSION_AUTHOR: str(author_id),
+        SESSION_PASSWORD: site.accounts.password_fingerprint(author_id),
+        "csrf": token,
+    }
+    data = b64encode(json.dumps(session).encode())
     cookie = itsdangerous.TimestampSigner(list(site.secret_keys)).sign(data).decode()
     set_session_cookie(client, cookie)
     return token

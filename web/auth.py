@@ -15,6 +15,9 @@ from web.site import Site
 from wikiengine.errors import AuthorNotFound, NotAuthenticated
 
 SESSION_AUTHOR = "author"
+# The fingerprint of the password the session was opened with: a new password (a reset)
+# ends every session opened with the old one. None for a login without a password (OIDC).
+SESSION_PASSWORD = "password_fingerprint"  # noqa: S105 (a session key, no secret)
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ def log_in(request: Request, author_id: UUID) -> None:
     if language is not None:
         request.session[SESSION_LANGUAGE] = language
     request.session[SESSION_AUTHOR] = str(author_id)
+    request.session[SESSION_PASSWORD] = site_of(request).accounts.password_fingerprint(author_id)
     request.state.viewer = _viewer(request, author_id, by_token=False)
 
 
@@ -116,6 +120,9 @@ def _session_viewer(request: Request) -> Viewer | None:
         author_id = UUID(value)
     except ValueError:
         return None
+    opened_with = request.session.get(SESSION_PASSWORD)
+    if opened_with != site_of(request).accounts.password_fingerprint(author_id):
+        return None  # the password changed since: this session has ended
     return _viewer(request, author_id, by_token=False)
 
 

@@ -423,7 +423,7 @@ def _refused(
 ) -> Response:
     """Not allowed, or not saved: why, with the editor's text (or the page's source) to
     copy. An expired session is the usual reason a form is refused, so say so."""
-    headline, explanation = DANISH.get(error.code, DANISH_FALLBACK)
+    headline, explanation = (_(text) for text in DANISH.get(error.code, DANISH_FALLBACK))
     if isinstance(error, CsrfRefused):
         headline = _("Formularen er for gammel")
         explanation = _(

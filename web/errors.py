@@ -10,6 +10,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from search.index import SearchUnavailable
+from web.i18n import N_
+from web.i18n import gettext as _
 from web.ratelimit import RateLimited
 from web.templating import templates
 from wikiengine.errors import EditConflict, InvalidInput, PageNotFound, WikiError
@@ -35,39 +37,44 @@ STATUS_BY_CODE = {
 
 CODE_BY_STATUS = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
 
-# Headline and explanation of the Danish error page, by code.
+# Headline and explanation of the error page, by code (Danish; shown translated).
 DANISH = {
-    "not_found": ("Siden findes ikke", "Der er ingen side her."),
+    "not_found": (N_("Siden findes ikke"), N_("Der er ingen side her.")),
     "method_not_allowed": (
-        "Det kan man ikke her",
-        "Adressen tager ikke imod den slags forespørgsel.",
+        N_("Det kan man ikke her"),
+        N_("Adressen tager ikke imod den slags forespørgsel."),
     ),
-    "not_authenticated": ("Log ind først", "Du skal være logget ind for at gøre dette."),
+    "not_authenticated": (N_("Log ind først"), N_("Du skal være logget ind for at gøre dette.")),
     "not_verified": (
-        "Din identitet er ikke bekræftet endnu",
-        "En administrator skal bekræfte dit navn, før du kan redigere.",
+        N_("Din identitet er ikke bekræftet endnu"),
+        N_("En administrator skal bekræfte dit navn, før du kan redigere."),
     ),
-    "blocked": ("Du er blokeret", "Din konto er blokeret fra at redigere."),
-    "forbidden": ("Det har du ikke adgang til", "Forespørgslen blev afvist."),
-    "protected": ("Siden er beskyttet", "Kun administratorer kan ændre den."),
-    "too_large": ("For stor forespørgsel", "Teksten eller formularen er for stor."),
-    "rate_limited": ("For mange forsøg", "Vent lidt, og prøv igen."),
-    "edit_conflict": ("Redigeringskonflikt", "Siden er ændret af en anden imens."),
-    "invalid": ("Ugyldig forespørgsel", "Forespørgslen kunne ikke bruges."),
+    "blocked": (N_("Du er blokeret"), N_("Din konto er blokeret fra at redigere.")),
+    "forbidden": (N_("Det har du ikke adgang til"), N_("Forespørgslen blev afvist.")),
+    "protected": (N_("Siden er beskyttet"), N_("Kun administratorer kan ændre den.")),
+    "too_large": (N_("For stor forespørgsel"), N_("Teksten eller formularen er for stor.")),
+    "rate_limited": (N_("For mange forsøg"), N_("Vent lidt, og prøv igen.")),
+    "edit_conflict": (N_("Redigeringskonflikt"), N_("Siden er ændret af en anden imens.")),
+    "invalid": (N_("Ugyldig forespørgsel"), N_("Forespørgslen kunne ikke bruges.")),
     "search_unavailable": (
-        "Søgningen er ikke klar endnu",
-        "Søgeindekset bygges netop nu. Prøv igen om et øjeblik.",
+        N_("Søgningen er ikke klar endnu"),
+        N_("Søgeindekset bygges netop nu. Prøv igen om et øjeblik."),
     ),
     "mail_unavailable": (
-        "Mailen kunne ikke sendes",
-        "Wikiens mailserver svarer ikke lige nu. Prøv igen om lidt; har du oprettet en konto,"
-        " kan du bede om en ny bekræftelsesmail fra login-siden.",
+        N_("Mailen kunne ikke sendes"),
+        N_(
+            "Wikiens mailserver svarer ikke lige nu. Prøv igen om lidt; har du oprettet en konto,"
+            " kan du bede om en ny bekræftelsesmail fra login-siden."
+        ),
     ),
-    "page_deleted": ("Siden er slettet", "En administrator kan genskabe den."),
-    "page_exists": ("Titlen er optaget", "Der findes allerede en side med den titel."),
-    "suppressed": ("Versionen er skjult", "En administrator har skjult teksten i denne version."),
+    "page_deleted": (N_("Siden er slettet"), N_("En administrator kan genskabe den.")),
+    "page_exists": (N_("Titlen er optaget"), N_("Der findes allerede en side med den titel.")),
+    "suppressed": (
+        N_("Versionen er skjult"),
+        N_("En administrator har skjult teksten i denne version."),
+    ),
 }
-DANISH_FALLBACK = ("Noget gik galt", "Forespørgslen kunne ikke gennemføres.")
+DANISH_FALLBACK = (N_("Noget gik galt"), N_("Forespørgslen kunne ikke gennemføres."))
 
 JSON_PREFIXES = ("/api/", "/.well-known/")
 
@@ -87,9 +94,9 @@ def error_response(
     if wants_json(request):
         body = {"error": {"code": code, "message": message, **(details or {})}}
         return JSONResponse(body, status_code=status, headers=headers)
-    headline, explanation = DANISH.get(code, DANISH_FALLBACK)
+    headline, explanation = (_(text) for text in DANISH.get(code, DANISH_FALLBACK))
     if code == "not_found" and details and "title" in details:
-        explanation = f"Der er ingen side med titlen »{details['title']}«."
+        explanation = _("Der er ingen side med titlen »%(title)s«.") % {"title": details["title"]}
     return templates.TemplateResponse(
         request,
         "error.html",

@@ -7,6 +7,7 @@ from urllib.parse import urlencode, urlsplit
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
+from web.i18n import gettext as _
 from web.site import Site
 
 NO_STORE = {"Cache-Control": "no-store"}  # pages with a one-time token or a secret link
@@ -48,4 +49,4 @@ def danish_moment(iso: str) -> str:
         moment = datetime.fromisoformat(iso)
     except ValueError:
         return iso
-    return moment.strftime("%d.%m.%Y kl. %H.%M UTC")
+    return moment.strftime(_("%d.%m.%Y kl. %H.%M UTC"))

@@ -46,6 +46,12 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(current_language.get()).ngettext(singular, plural, n)
 
 
+def N_(message: str) -> str:
+    """Marks a label kept in a table for extraction (`pybabel -k N_`); it is translated
+    where it is shown, with `_(label)`, in the reader's language."""
+    return message
+
+
 def choose_language(connection: HTTPConnection, default: str) -> str:
     asked = connection.query_params.get("lang")
     if asked in LANGUAGES:

@@ -4,7 +4,8 @@ contents, history rows, diff lines, blame groups and the Atom feed's entries.
 
 Nothing here queries or changes the wiki, and nothing here holds a page's text except
 what a record brought: a suppressed revision's text never reaches this module.
-Labels are Danish (the source language); templates translate them with `_()`.
+Labels are Danish (the source language), marked with `N_` for the catalogue; templates
+translate them with `_()`.
 """
 
 import re
@@ -16,6 +17,7 @@ from urllib.parse import urlencode
 from uuid import UUID
 
 from storage.records import AuthorRef, Blame, BlamedLine, Change, Link, PageView, Revision
+from web.i18n import N_
 from web.i18n import gettext as _
 from wikiengine.diff import DiffRow, Segment
 from wikiengine.errors import InvalidTitle
@@ -24,57 +26,62 @@ from wikiengine.markup import page_path
 from wikiengine.titles import slug_for
 
 FIELD_LABELS = {
-    "organisation": "Organisation",
-    "sector": "Sektor",
-    "area": "Område",
-    "status": "Status",
-    "period": "Periode",
-    "effect": "Virkning",
-    "process": "Proces",
-    "conditions": "Betingelser",
-    "documentation": "Dokumentation",
-    "audience": "Målgruppe",
-    "theme": "Tema",
-    "level": "Niveau",
-    "parties": "Partier",
-    "tasks": "Politikernes opgaver",
-    "cases": "Cases",  # relations: shown as related pages, not as facts
-    "recommendations": "Anbefalinger",
-    "network": "Netværk",
-    "tags": "Emneord",
+    "organisation": N_("Organisation"),
+    "sector": N_("Sektor"),
+    "area": N_("Område"),
+    "status": N_("Status"),
+    "period": N_("Periode"),
+    "effect": N_("Virkning"),
+    "process": N_("Proces"),
+    "conditions": N_("Betingelser"),
+    "documentation": N_("Dokumentation"),
+    "audience": N_("Målgruppe"),
+    "theme": N_("Tema"),
+    "level": N_("Niveau"),
+    "parties": N_("Partier"),
+    "tasks": N_("Politikernes opgaver"),
+    "cases": N_("Cases"),  # relations: shown as related pages, not as facts
+    "recommendations": N_("Anbefalinger"),
+    "network": N_("Netværk"),
+    "tags": N_("Emneord"),
 }
 _FIELD_POSITIONS = {name: position for position, name in enumerate(FIELD_LABELS)}
-SECTOR_LABELS = {"stat": "Stat", "kommune": "Kommune", "region": "Region", "other": "Andet"}
+SECTOR_LABELS = {
+    "stat": N_("Stat"),
+    "kommune": N_("Kommune"),
+    "region": N_("Region"),
+    "other": N_("Andet"),
+}
 LEVEL_LABELS = {
-    "kommunalbestyrelse": "Kommunalbestyrelse",
-    "regionsråd": "Regionsråd",
-    "Folketinget": "Folketinget",
+    "kommunalbestyrelse": N_("Kommunalbestyrelse"),
+    "regionsråd": N_("Regionsråd"),
+    "Folketinget": N_("Folketinget"),
 }
 EVENT_LABELS = {
-    "page.created": "Oprettet",
-    "page.edited": "Redigeret",
-    "page.reverted": "Gendannet",
-    "page.renamed": "Omdøbt",
-    "page.protected": "Beskyttet",
-    "page.unprotected": "Beskyttelse fjernet",
-    "page.deleted": "Slettet",
-    "page.restored": "Genskabt",
-    "page.revision_suppressed": "Tekst skjult",
+    "page.created": N_("Oprettet"),
+    "page.edited": N_("Redigeret"),
+    "page.reverted": N_("Gendannet"),
+    "page.renamed": N_("Omdøbt"),
+    "page.protected": N_("Beskyttet"),
+    "page.unprotected": N_("Beskyttelse fjernet"),
+    "page.deleted": N_("Slettet"),
+    "page.restored": N_("Genskabt"),
+    "page.revision_suppressed": N_("Tekst skjult"),
 }
 # Events that give the page a new text (the others keep the text of an earlier version).
 TEXT_EVENTS = frozenset({"page.created", "page.edited", "page.reverted"})
 # A page's typed relations, seen from the page that names them ...
 RELATION_LABELS = {
-    "cases": "Cases",
-    "recommendations": "Anbefalinger",
-    "network": "Netværksemner",
+    "cases": N_("Cases"),
+    "recommendations": N_("Anbefalinger"),
+    "network": N_("Netværksemner"),
 }
 # ... and from the page they name (`link`: a [[link]] in the text).
 BACKLINK_LABELS = {
-    "cases": "Nævner siden som case",
-    "recommendations": "Nævner siden som anbefaling",
-    "network": "Nævner siden som netværksemne",
-    "link": "Linker hertil i teksten",
+    "cases": N_("Nævner siden som case"),
+    "recommendations": N_("Nævner siden som anbefaling"),
+    "network": N_("Nævner siden som netværksemne"),
+    "link": N_("Linker hertil i teksten"),
 }
 
 # Characters XML 1.0 does not allow, even escaped (a summary may hold them).
@@ -145,10 +152,10 @@ def _field_order(field: tuple[str, Any]) -> int:
 
 def _fact_value(name: str, item: Any) -> FactValue:
     text = str(item)
-    if name == "sector":
-        return FactValue(SECTOR_LABELS.get(text, text))
-    if name == "level":
-        return FactValue(LEVEL_LABELS.get(text, text))
+    if name == "sector" and text in SECTOR_LABELS:
+        return FactValue(_(SECTOR_LABELS[text]))
+    if name == "level" and text in LEVEL_LABELS:
+        return FactValue(_(LEVEL_LABELS[text]))
     if name == "tags":  # pages with the same tag: a search narrowed to it
         return FactValue(text, "/search?" + urlencode({"tags": text}))
     return FactValue(text)

@@ -16,6 +16,8 @@ from starlette.routing import BaseRoute, Route
 from search.index import SearchIndex, SearchUnavailable
 from search.results import MAX_LIMIT, FacetValue, SearchRequest, SearchResults
 from search.schema import FACETS, FILTERS
+from web.i18n import N_
+from web.i18n import gettext as _
 from web.templating import KIND_LABELS, templates
 from web.views import SECTOR_LABELS
 from wikiengine.errors import InvalidInput
@@ -26,19 +28,19 @@ MAX_FILTER_VALUES = 20
 PAGE_SIZE = 10
 
 FACET_HEADINGS = {
-    "kind": "Type",
-    "sector": "Sektor",
-    "theme": "Tema",
-    "tags": "Emneord",
-    "authors": "Forfattere",
+    "kind": N_("Type"),
+    "sector": N_("Sektor"),
+    "theme": N_("Tema"),
+    "tags": N_("Emneord"),
+    "authors": N_("Forfattere"),
 }
 RELATION_LABELS = {
-    ("cases", "out"): "Case",
-    ("recommendations", "out"): "Anbefaling",
-    ("network", "out"): "Netværksemne",
-    ("cases", "in"): "Har den som case",
-    ("recommendations", "in"): "Har den som anbefaling",
-    ("network", "in"): "Har den som netværksemne",
+    ("cases", "out"): N_("Case"),
+    ("recommendations", "out"): N_("Anbefaling"),
+    ("network", "out"): N_("Netværksemne"),
+    ("cases", "in"): N_("Har den som case"),
+    ("recommendations", "in"): N_("Har den som anbefaling"),
+    ("network", "in"): N_("Har den som netværksemne"),
 }
 
 
@@ -141,10 +143,10 @@ def _facet_links(params: QueryParams, found: SearchResults) -> dict[str, list[Fa
 
 
 def _facet_label(name: str, value: FacetValue) -> str:
-    if name == "kind":
-        return KIND_LABELS.get(value.value, value.value)
-    if name == "sector":
-        return SECTOR_LABELS.get(value.value, value.value)
+    if name == "kind" and value.value in KIND_LABELS:
+        return _(KIND_LABELS[value.value])
+    if name == "sector" and value.value in SECTOR_LABELS:
+        return _(SECTOR_LABELS[value.value])
     return value.label
 
 

@@ -11,26 +11,28 @@ from starlette.templating import Jinja2Templates
 from web import i18n
 from web.auth import viewer_of
 from web.csrf import CSRF_FIELD, csrf_token
+from web.i18n import N_
 from wikiengine.attribution import parse_signed_at
 from wikiengine.markup import page_path
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
 KIND_LABELS = {
-    "article": "Artikel",
-    "case": "Case",
-    "recommendation": "Anbefaling",
-    "network": "Netværk",
+    "article": N_("Artikel"),
+    "case": N_("Case"),
+    "recommendation": N_("Anbefaling"),
+    "network": N_("Netværk"),
 }
 
 
 def danish_time(signed_at: str) -> str:
-    """`2026-11-28T10:15:00.123456Z` -> `28.11.2026 kl. 10.15 UTC`."""
+    """`2026-11-28T10:15:00.123456Z` -> `28.11.2026 kl. 10.15 UTC` (in English, as the
+    catalogue writes the format: `2026-11-28 10:15 UTC`)."""
     try:
         moment = parse_signed_at(signed_at)
     except ValueError:
         return signed_at
-    return moment.strftime("%d.%m.%Y kl. %H.%M UTC")
+    return moment.strftime(i18n.gettext("%d.%m.%Y kl. %H.%M UTC"))
 
 
 def request_context(request: Request) -> dict[str, Any]:

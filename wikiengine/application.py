@@ -59,7 +59,7 @@ from wikiengine.permissions import (
 from wikiengine.signed import SignedAggregate, SignedEvent
 from wikiengine.signing import Signer, payload_digest
 from wikiengine.text import normalise_text, sha256_hex
-from wikiengine.titles import normalise_title, slug_for, slug_id
+from wikiengine.titles import new_title, normalise_title, slug_for, slug_id
 
 MAX_BODY_BYTES = 1_000_000
 MAX_NAME_LENGTH = 120
@@ -395,6 +395,7 @@ class Wiki(Application[UUID]):
 
     def _create_page(self, by: By, title: str, text: str, summary: str) -> SaveResult:
         actor = self._actor_of(require_editor(self._author_or_none(by)))
+        new_title(title)
         check_page(text)
         page_id = uuid4()
         slug = slug_for(title)
@@ -436,8 +437,10 @@ class Wiki(Application[UUID]):
         )
         if page.deleted:
             raise PageDeleted(page.title)
-        if base_version is not None and not 0 < base_version <= page.version:
-            raise InvalidInput(f"base_version must be between 1 and {page.version}.")
+        _check_base(base_version, page.version)
+        if base_version in page.suppressed:
+            # A merge against hidden text would let its outcome tell what the text says.
+            raise RevisionSuppressed(base_version)
         # No base: the caller thought the page did not exist yet; their base is empty text.
         merged = False
         if base_version != page.version and self._body_at(page, base_version) != page.body:
@@ -454,8 +457,8 @@ class Wiki(Application[UUID]):
             text, merged = result.text, True
             summary = f"{summary} (3-way merge of version {base_version} with {page.version})"
         check_page(text)  # the text to be saved: after a merge, the merged text
-        if text == page.body:
-            return SaveResult(page.title, page.version, merged, changed=False, notification_id=None)
+        if text == page.body:  # nothing to save, so nothing was merged either
+            return SaveResult(page.title, page.version, False, changed=False, notification_id=None)
         data = {
             **extra,
             "body_sha256": sha256_hex(text),
@@ -503,7 +506,12 @@ class Wiki(Application[UUID]):
 
     @retried_on_race
     def rename_page(
-        self, by: By, title: str, new_title: str, summary: str = "", base_version: int | None = None
+        self,
+        by: By,
+        title: str,
+        wanted_title: str,
+        summary: str = "",
+        base_version: int | None = None,
     ) -> SaveResult:
         """Give a page a new title; the old title keeps pointing at it (a redirect)."""
         require_editor(self._author_or_none(by))  # say who may, before saying what exists
@@ -515,9 +523,11 @@ class Wiki(Application[UUID]):
         )
         if page.deleted:
             raise PageDeleted(page.title)
-        if base_version is not None and not 0 < base_version <= page.version:
-            raise InvalidInput(f"base_version must be between 1 and {page.version}.")
-        clean_title = normalise_title(new_title)
+        _check_base(base_version, page.version)
+        if base_version is not None and self.page_at(page.id, base_version).title != page.title:
+            # Renamed since the form was filled in: the caller meant to rename another title.
+            raise EditConflict(page.title, base_version, page.version, page.body)
+        clean_title = new_title(wanted_title)
         if clean_title == page.title:
             return SaveResult(page.title, page.version, False, changed=False, notification_id=None)
         new_slug = slug_for(clean_title)
@@ -725,6 +735,11 @@ def _clean_summary(summary: str) -> str:
     return text
 
 
+def _check_base(base_version: int | None, current: int) -> None:
+    if base_version is not None and not 0 < base_version <= current:
+        raise InvalidInput(f"base_version must be between 1 and {current}.", field="base_version")
+
+
 def _clean_body(body: str) -> str:
     text = normalise_text(body)
     if len(text.encode("utf-8")) > MAX_BODY_BYTES:
@@ -736,6 +751,8 @@ def _clean_name(name: str) -> str:
     text = " ".join(unicodedata.normalize("NFC", name).split())
     if not text:
         raise InvalidInput("A name may not be empty.")
-    if len(text) > MAX_NAME_LENGTH or any(unicodedata.category(c) == "Cc" for c in text):
+    # Format characters too (bidi overrides, zero-width joiners): they make a name look
+    # like someone else's.
+    if len(text) > MAX_NAME_LENGTH or any(unicodedata.category(c) in ("Cc", "Cf") for c in text):
         raise InvalidInput(f"A name is at most {MAX_NAME_LENGTH} printable characters.")
     return text

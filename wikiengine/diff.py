@@ -9,6 +9,10 @@ from typing import Literal
 
 Side = Literal["same", "removed", "added", "changed", "gap"]
 CONTEXT_LINES = 3
+# Matching is quadratic: beyond these sizes a changed line is marked whole, and the lines
+# of long texts are matched with difflib's heuristics (a diff must never hang a server).
+MAX_WORD_DIFF_CHARS = 2_000
+MAX_EXACT_LINES = 5_000
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,8 @@ def rows(old: str, new: str, context: int | None = CONTEXT_LINES) -> list[DiffRo
     """Side-by-side rows; with `context`, runs of unchanged lines shrink to that many
     lines around each change and a "gap" row (None: keep every line)."""
     old_lines, new_lines = old.splitlines(), new.splitlines()
-    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    exact = len(old_lines) + len(new_lines) <= MAX_EXACT_LINES
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=not exact)
     if all(tag == "equal" for tag, *_ in matcher.get_opcodes()):
         return []
     groups = (
@@ -91,6 +96,8 @@ def _rows_for(
 
 def _word_changes(old: str, new: str) -> tuple[tuple[Segment, ...], tuple[Segment, ...]]:
     """Both lines split into unchanged and changed parts, word by word (spaces kept)."""
+    if len(old) + len(new) > MAX_WORD_DIFF_CHARS:
+        return (Segment(old, True),), (Segment(new, True),)
     old_words, new_words = _words(old), _words(new)
     matcher = difflib.SequenceMatcher(None, old_words, new_words, autojunk=False)
     left: list[Segment] = []

@@ -30,6 +30,21 @@ def normalise_title(title: str) -> str:
     return text[0].upper() + text[1:]
 
 
+# A title may not end like the address of a page action (`Foo/diff` would be Foo's diff
+# at `/wiki/Foo/diff`, and the page itself unreachable).
+_ACTION_ENDING = re.compile(
+    r"/\s*(edit|history|diff|blame|credits|backlinks|revert|rename|revisions(\s*/\s*\d+)?)\s*$"
+)
+
+
+def new_title(title: str) -> str:
+    """`normalise_title` for a title a page is about to take (created or renamed)."""
+    text = normalise_title(title)
+    if _ACTION_ENDING.search(text):
+        raise InvalidTitle(title, "a title may not end in /edit, /history, /diff and the like")
+    return text
+
+
 def slug_for(title: str) -> str:
     """The URL form of a title: normalised, with underscores for spaces."""
     return normalise_title(title).replace(" ", "_")
