@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx2
 import itsdangerous
@@ -46,6 +46,18 @@ def csrf_of(html: str) -> str:
 
 def form_token(client: TestClient, path: str = "/login") -> str:
     return csrf_of(client.get(path).text)
+
+
+def confirm(client: TestClient, link: str, password: str = PASSWORD) -> httpx2.Response:
+    """Open the mailed link (a form) and confirm with the account's password."""
+    form = client.get(link)
+    assert form.status_code == 200, form.text
+    assert "Bekræft din e-mailadresse" in form.text
+    token = parse_qs(urlsplit(link).query)["token"][0]
+    return client.post(
+        "/verify-email",
+        data={"csrf_token": csrf_of(form.text), "token": token, "password": password},
+    )
 
 
 def register(
@@ -148,7 +160,9 @@ def test_register_confirm_then_an_administrator_confirms_the_name(
             assert site.wiki.author(author_id).name == "Søren Ærø"
             assert viewer_name(person) is None  # not logged in before the link
 
-            confirmed = person.get(link_in(mail))
+            assert viewer_name(person) is None and person.get(link_in(mail)).status_code == 200
+            assert not site.accounts.by_email("soren@example.dk").email_confirmed  # a GET: no
+            confirmed = confirm(person, link_in(mail))
             seen.append(confirmed.text)
             assert confirmed.status_code == 200
             assert "Din e-mailadresse er bekræftet" in confirmed.text
@@ -288,7 +302,7 @@ def test_register_is_rate_limited(client: TestClient, site: Site) -> None:
 def test_confirmation_link_works_once(client: TestClient, site: Site, mail_dir: Path) -> None:
     register(client)
     link = link_in(mails(mail_dir)[0])
-    assert client.get(link).status_code == 200
+    assert confirm(client, link).status_code == 200
     client.post("/logout", data={"csrf_token": form_token(client, "/logout")})
 
     again = client.get(link)
@@ -355,7 +369,7 @@ def test_resend_mails_unconfirmed_accounts_only_and_answers_the_same(
     assert len({answer.text for answer in answers}) == 1
     [sent] = mails(mail_dir)
     assert sent["To"] == "ulla@example.dk"
-    assert client.get(link_in(sent)).status_code == 200
+    assert confirm(client, link_in(sent)).status_code == 200
     assert viewer_name(client) == "Ulla Ørsted"
 
 
@@ -817,6 +831,7 @@ def test_wrong_bearer_token_is_401_not_anonymous(client: TestClient) -> None:
 
 POSTS = [
     "/register",
+    "/verify-email",
     "/verify-email/resend",
     "/login",
     "/logout",
@@ -881,3 +896,20 @@ def test_a_password_reset_ends_other_sessions_and_revokes_tokens(
         refused = client.get("/account", headers={"Authorization": f"Bearer {token}"})
         assert refused.status_code == 401
         assert site.accounts.author_for_token(token) is None
+
+
+def test_confirming_needs_the_password_of_whoever_registered(
+    client: TestClient, site: Site, mail_dir: Path
+) -> None:
+    """Someone registers in another's name and address: the owner's click (or a mail
+    scanner's) on the unexpected mail must not confirm the impostor's account."""
+    register(client, name="Mette Hansen", email="mette@example.dk", password="impostorens-kode")
+    link = link_in(mails(mail_dir)[0])
+    client.cookies.clear()  # the owner's own browser
+
+    wrong = confirm(client, link, password="ikke-det-rigtige")
+
+    assert wrong.status_code == 401 and "Kodeordet er forkert" in wrong.text
+    account = site.accounts.by_email("mette@example.dk")
+    assert account is not None and not account.email_confirmed
+    assert viewer_name(client) is None

@@ -9,6 +9,7 @@ edit is never decided here: an account only says who someone is.
 import logging
 from collections.abc import Callable
 from urllib.parse import urlencode, urlsplit
+from uuid import UUID
 
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -28,6 +29,7 @@ from web.password_reset import author_of_reset, reset_password, send_reset_link
 from web.registration import (
     EmailAlreadyConfirmed,
     confirm_email,
+    read_confirmation,
     register_account,
     resend_confirmation,
 )
@@ -124,11 +126,56 @@ def _register_form(
 # ------------------------------------------------------------------ e-mail confirmation
 
 
-def verify_email(request: Request) -> Response:
-    """The link from the mail: confirms the address and logs the person in, once."""
+def verify_email_page(request: Request) -> Response:
+    """The link from the mail: a form that confirms the address with the account's
+    password (a GET changes nothing, so mail scanners that follow links confirm nothing)."""
+    token = request.query_params.get("token", "")
+    failed = _unusable_confirmation(request, lambda: read_confirmation(site_of(request), token))
+    if failed is not None:
+        return failed
+    return _confirm_form(request, token=token, error=None, status=200)
+
+
+async def verify_email(request: Request) -> Response:
+    """Confirms the address when the password is the account's, and logs the person in."""
     site = site_of(request)
+    form = await checked_form(request)
+    hit(site, "login", request)  # a password is tried: the same limit as logging in
+    token = _text(form, "token")
+    outcome: list[UUID | None] = []
+
+    def confirm() -> None:
+        outcome.append(confirm_email(site, token, _text(form, "password")))
+
+    failed = await run_in_threadpool(_unusable_confirmation, request, confirm)
+    if failed is not None:
+        return failed
+    author_id = outcome[0]
+    if author_id is None:
+        error = _("Kodeordet er forkert. Skriv det kodeord, du valgte, da du oprettede kontoen.")
+        return _confirm_form(request, token=token, error=error, status=401)
+    await run_in_threadpool(log_in, request, author_id)
+    viewer = await run_in_threadpool(viewer_of, request)
+    next_step = (
+        _("Du kan redigere med det samme.")
+        if viewer is not None and viewer.may_edit
+        else _(
+            "Næste skridt: en administrator bekræfter, at {name} er dit rigtige navn."
+            " Indtil da kan du læse med, men ikke redigere."
+        ).format(name=viewer.name if viewer else "")
+    )
+    return _message(
+        request,
+        _("Din e-mailadresse er bekræftet"),
+        [_("Du er nu logget ind."), next_step],
+        links=[("/account", _("Se din konto"))],
+    )
+
+
+def _unusable_confirmation(request: Request, attempt: Callable[[], object]) -> Response | None:
+    """None when `attempt` goes through; otherwise the page that says why the link fails."""
     try:
-        author_id = confirm_email(site, request.query_params.get("token", ""))
+        attempt()
     except EmailAlreadyConfirmed:
         return _message(
             request,
@@ -146,21 +193,16 @@ def verify_email(request: Request) -> Response:
             ),
             status=422,
         )
-    log_in(request, author_id)
-    viewer = viewer_of(request)
-    next_step = (
-        _("Du kan redigere med det samme.")
-        if viewer is not None and viewer.may_edit
-        else _(
-            "Næste skridt: en administrator bekræfter, at {name} er dit rigtige navn."
-            " Indtil da kan du læse med, men ikke redigere."
-        ).format(name=viewer.name if viewer else "")
-    )
-    return _message(
+    return None
+
+
+def _confirm_form(request: Request, *, token: str, error: str | None, status: int) -> Response:
+    return templates.TemplateResponse(
         request,
-        _("Din e-mailadresse er bekræftet"),
-        [_("Du er nu logget ind."), next_step],
-        links=[("/account", _("Se din konto"))],
+        "confirm_email.html",
+        {"token": token, "errors": {"password": error} if error else {}},
+        status_code=status,
+        headers=NO_STORE,
     )
 
 
@@ -393,7 +435,8 @@ def _quietly(send: Callable[[Site, str], None], site: Site, email: str) -> Backg
 ROUTES: list[BaseRoute] = [
     Route("/register", register_page, methods=["GET"], name="register"),
     Route("/register", register, methods=["POST"]),
-    Route("/verify-email", verify_email, methods=["GET"], name="verify_email"),
+    Route("/verify-email", verify_email_page, methods=["GET"], name="verify_email"),
+    Route("/verify-email", verify_email, methods=["POST"]),
     Route("/verify-email/resend", resend_page, methods=["GET"], name="resend_confirmation"),
     Route("/verify-email/resend", resend, methods=["POST"]),
     Route("/login", login_page, methods=["GET"], name="login"),

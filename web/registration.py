@@ -8,7 +8,7 @@ from uuid import UUID
 
 import itsdangerous
 
-from storage.accounts import normalise_email
+from storage.accounts import Account, normalise_email
 from web.i18n import gettext as _
 from web.site import Site
 from wikiengine.errors import InvalidInput
@@ -67,9 +67,9 @@ def resend_confirmation(site: Site, email: str) -> None:
         send_confirmation(site, account.author_id, account.email)
 
 
-def confirm_email(site: Site, token: str) -> UUID:
-    """The author whose address the token confirms; raises InvalidInput when the token is
-    forged, expired or for an address the account no longer has, and
+def read_confirmation(site: Site, token: str) -> Account:
+    """The unconfirmed account a confirmation link is for; raises InvalidInput when the
+    token is forged, expired or for an address the account no longer has, and
     `EmailAlreadyConfirmed` when it was used before."""
     try:
         claims = _serializer(site).loads(token, max_age=CONFIRM_EMAIL_MAX_AGE)
@@ -82,10 +82,23 @@ def confirm_email(site: Site, token: str) -> UUID:
     if account is None or account.author_id != author_id:
         raise InvalidInput("The confirmation link is not valid.")
     if account.email_confirmed:
-        # A link that logs in must do so once: a forwarded or leaked mail is no key.
         raise EmailAlreadyConfirmed("This address is confirmed already; log in.")
-    site.accounts.confirm_email(author_id)
-    return author_id
+    return account
+
+
+def confirm_email(site: Site, token: str, password: str) -> UUID | None:
+    """Confirm the address the token is for, if `password` is the account's: the author
+    whose address it now is, or None for a wrong password.
+
+    The link proves the mailbox, the password proves the person who registered: without
+    it, someone could register in another's name and address, and the owner's click on
+    the unexpected mail (or a mail scanner's) would confirm the impostor's account.
+    """
+    account = read_confirmation(site, token)
+    if site.accounts.check_password(account.email, password) is None:
+        return None
+    site.accounts.confirm_email(account.author_id)
+    return account.author_id
 
 
 def _serializer(site: Site) -> itsdangerous.URLSafeTimedSerializer:
