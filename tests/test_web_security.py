@@ -2,6 +2,7 @@
 and the Origin check, the body size limit, rate limits, language choice and headers."""
 
 import json
+import logging
 import uuid
 from base64 import b64decode
 from collections.abc import Iterator
@@ -16,9 +17,11 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from tests.web import set_session_cookie, sign_in
+from web.accesslog import RedactTokens
 from web.app import MAX_BODY_BYTES, create_app
 from web.csrf import CSRF_FIELD, OriginCheckMiddleware, checked_form
 from web.errors import EXCEPTION_HANDLERS
+from web.forms import client_address, hit_password_guess
 from web.i18n import LanguageMiddleware, gettext
 from web.ratelimit import RateLimited, RateLimits
 from web.sessions import SESSION_COOKIE, RotatingSessionMiddleware
@@ -258,3 +261,65 @@ def test_an_html_page_with_a_bad_bearer_token_is_401_not_500(client: TestClient)
     response = client.get("/account", headers={"Authorization": "Bearer iw_not-a-token"})
     assert response.status_code == 401
     assert "Log ind først" in response.text
+
+
+def test_a_label_from_data_is_escaped_like_any_value() -> None:
+    """`_()` on a variable would come back as trusted markup; `label()` does not."""
+    from web.templating import templates
+
+    template = templates.env.from_string("{{ label(value) }} {{ _('Søg') }}")
+    assert template.render(value="<script>x</script>") == "&lt;script&gt;x&lt;/script&gt; Søg"
+
+
+def test_pages_for_someone_logged_in_are_not_stored_by_caches(
+    site: Site, editor: uuid.UUID, client: TestClient
+) -> None:
+    anonymous = client.get("/pages")
+    assert "cache-control" not in anonymous.headers
+    assert "Accept-Language" in anonymous.headers["vary"]
+    sign_in(client, site, editor)
+    assert client.get("/pages").headers["cache-control"] == "private, no-store"
+    client.cookies.clear()
+    token = client.get("/api/v1/recent-changes", headers={"Authorization": "Bearer iw_x"})
+    assert token.headers["cache-control"] == "private, no-store"
+
+
+def test_mailed_tokens_are_redacted_from_the_access_log() -> None:
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/verify-email?token=hemmelig.abc&lang=da", "1.1", 200),
+        None,
+    )  # fmt: skip
+    RedactTokens().filter(record)
+    assert "hemmelig" not in record.getMessage()
+    assert "/verify-email?token=[redacted]&lang=da" in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/recent-changes?before=99999999999999999999",
+        "/api/v1/pages/Forside/revisions?before=99999999999999999999",
+        "/api/v1/pages/Forside/diff?to=99999999999999999999",
+    ],
+)
+def test_numbers_no_database_can_hold_are_422_not_500(client: TestClient, url: str) -> None:
+    assert client.get(url).status_code == 422
+    assert client.get("/api/v1/pages/Forside/revisions/99999999999999999999").status_code == 404
+
+
+def test_ipv6_clients_are_counted_by_their_slash_64() -> None:
+    def request_from(host: str) -> Request:
+        return Request({"type": "http", "client": (host, 1234), "headers": []})
+
+    assert client_address(request_from("2001:db8:1:2:aaaa::1")) == "2001:db8:1:2::/64"
+    assert client_address(request_from("2001:db8:1:2:bbbb::9")) == "2001:db8:1:2::/64"
+    assert client_address(request_from("192.0.2.7")) == "192.0.2.7"
+
+
+def test_password_guesses_at_one_account_are_limited_from_any_address(site: Site) -> None:
+    site.rate_limits.limits["password-guess"] = (2, 600.0)
+    hit_password_guess(site, "Bo@Example.dk")
+    hit_password_guess(site, "bo@example.dk ")
+    with pytest.raises(RateLimited):
+        hit_password_guess(site, "bo@example.dk")

@@ -22,7 +22,7 @@ from storage.accounts import MIN_PASSWORD_LENGTH, AccountExists, normalise_email
 from web import account_page
 from web.auth import log_in, log_out, site_of, viewer_of
 from web.csrf import checked_form
-from web.forms import NO_STORE, hit, local_path
+from web.forms import NO_STORE, hit, hit_password_guess, local_path
 from web.i18n import gettext as _
 from web.mail import MailNotSent
 from web.password_reset import author_of_reset, reset_password, send_reset_link
@@ -260,6 +260,7 @@ async def login(request: Request) -> Response:
     next_path = local_path(_text(form, "next"))
     hit(site, "login", request)
     email = _text(form, "email")
+    hit_password_guess(site, email)
     account = await run_in_threadpool(site.accounts.check_password, email, _text(form, "password"))
     if account is None:
         error = _("E-mailadressen eller kodeordet er forkert.")

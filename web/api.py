@@ -30,6 +30,7 @@ from web import openapi
 from web.api_models import InvalidField, parsed_body, parsed_query
 from web.auth import require_viewer, site_of
 from web.csrf import check_csrf_header
+from web.forms import hit, hit_password_guess
 from web.registration import register_account
 from web.site import Site
 from wikiengine.application import SaveResult, Wiki
@@ -40,6 +41,7 @@ from wikiengine.errors import (
     InvalidTitle,
     PageDeleted,
     PageNotFound,
+    RevisionNotFound,
     WikiError,
 )
 from wikiengine.keyring import keys_document
@@ -90,7 +92,7 @@ def _answer(model: BaseModel, status: int = 200, headers: dict[str, str] | None 
 async def create_account(request: Request) -> Response:
     """`POST /api/v1/accounts`: an unconfirmed account; the confirmation link is mailed."""
     site = site_of(request)
-    site.rate_limits.hit("register", _client(request))
+    hit(site, "register", request)
     wanted = parsed_body(models.NewAccount, await request.body())
     author_id = await run_in_threadpool(
         register_account, site, name=wanted.name, email=wanted.email, password=wanted.password
@@ -101,8 +103,9 @@ async def create_account(request: Request) -> Response:
 async def create_token(request: Request) -> Response:
     """`POST /api/v1/tokens`: a personal API token for a confirmed account."""
     site = site_of(request)
-    site.rate_limits.hit("token", _client(request))
+    hit(site, "token", request)
     wanted = parsed_body(models.NewToken, await request.body())
+    hit_password_guess(site, wanted.email)
     token = await run_in_threadpool(_token_for, site, wanted)
     return _answer(models.TokenCreated(token=token), 201)
 
@@ -114,10 +117,6 @@ def _token_for(site: Site, wanted: models.NewToken) -> str:
     if not account.email_confirmed:
         raise EmailNotConfirmed()
     return site.accounts.create_token(account.author_id, wanted.label or UNLABELLED)
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client is not None else "unknown"
 
 
 # ---------------------------------------------------------------------- reading pages
@@ -140,6 +139,8 @@ def revisions(request: Request) -> Response:
 def revision(request: Request) -> Response:
     """One revision with its text (410 when an administrator suppressed the text)."""
     version: int = request.path_params["version"]
+    if not 1 <= version <= models.MAX_NUMBER:
+        raise RevisionNotFound(f"There is no version {version}.")
     title = _live_page(request).title
     reader = site_of(request).reader
     text = reader.version(title, version).body

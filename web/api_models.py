@@ -23,7 +23,11 @@ MAX_PASSWORD_LENGTH = 1024  # argon2 takes any length; this only bounds the work
 MAX_LABEL_LENGTH = 100
 DEFAULT_LIMIT = 50
 
-Version = Annotated[int, Field(ge=1, description="A page's version, counted from 1.")]
+# Numbers beyond 2**62 fit no database integer: refused with 422, not a 500.
+MAX_NUMBER = 2**62
+Version = Annotated[
+    int, Field(ge=1, le=MAX_NUMBER, description="A page's version, counted from 1.")
+]
 Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT)]
 Summary = Annotated[str, Field(max_length=MAX_SUMMARY_LENGTH, description="Edit summary.")]
 Model = TypeVar("Model", bound=BaseModel)
@@ -133,12 +137,18 @@ class RevisionsQuery(Query):
 
 class RecentChangesQuery(Query):
     limit: Limit = DEFAULT_LIMIT
-    before: int | None = Field(None, ge=1, description="`next` of the previous answer.")
+    before: int | None = Field(
+        None, ge=1, le=MAX_NUMBER, description="`next` of the previous answer."
+    )
 
 
 class DiffQuery(Query):
     from_: int | None = Field(
-        None, alias="from", ge=0, description="Default: `to` - 1; 0 is the empty text."
+        None,
+        alias="from",
+        ge=0,
+        le=MAX_NUMBER,
+        description="Default: `to` - 1; 0 is the empty text.",
     )
     to: Version | None = Field(None, description="Default: the current version.")
 

@@ -10,6 +10,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from web import accounts, admin, api, editing, oidc, search, views
+from web.accesslog import redact_access_log
 from web.csrf import OriginCheckMiddleware
 from web.errors import EXCEPTION_HANDLERS
 from web.headers import SecurityHeadersMiddleware
@@ -47,6 +48,7 @@ def create_app(site: Site, *, project: bool = True) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        redact_access_log()
         for projector in running:
             projector.start()
         try:

@@ -1,6 +1,7 @@
 """What the account and administration pages share: who is knocking (for rate limits),
 where a login may send someone back to, and the way to the login form."""
 
+import ipaddress
 from datetime import datetime
 from urllib.parse import urlencode, urlsplit
 
@@ -14,14 +15,27 @@ NO_STORE = {"Cache-Control": "no-store"}  # pages with a one-time token or a sec
 
 
 def client_address(request: Request) -> str:
-    """The client's address, as the server sees it (behind a proxy, uvicorn's
-    `--proxy-headers` makes it the real one)."""
-    return request.client.host if request.client is not None else "unknown"
+    """Who is knocking, for rate limits: the client's address as the server sees it
+    (behind a trusted proxy uvicorn makes it the real one), an IPv6 address by its /64,
+    since one household or machine holds a whole /64."""
+    host = request.client.host if request.client is not None else "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return host
 
 
 def hit(site: Site, action: str, request: Request) -> None:
     """Count an attempt at `action` from this client; raises `RateLimited` (429)."""
     site.rate_limits.hit(action, client_address(request))
+
+
+def hit_password_guess(site: Site, email: str) -> None:
+    """Count a password tried for this address, from anywhere; raises `RateLimited`."""
+    site.rate_limits.hit("password-guess", email.strip().lower())
 
 
 def local_path(value: str | None, default: str = "/") -> str:

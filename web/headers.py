@@ -1,7 +1,10 @@
-"""Security headers on every response: no framing, no foreign scripts, no sniffing."""
+"""Headers on every response: security (no framing, no foreign scripts, no sniffing) and
+caching (nothing shown to a logged-in person is stored by a shared cache)."""
 
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from web.sessions import SESSION_COOKIE
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -27,11 +30,19 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
+        asked = Headers(scope=scope)
+        # Pages for someone logged in carry their name and a CSRF token: private.
+        personal = "authorization" in asked or SESSION_COOKIE in asked.get("cookie", "")
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
+                if personal:
+                    headers.setdefault("Cache-Control", "private, no-store")
+                if headers.get("content-type", "").startswith("text/html"):
+                    headers.add_vary_header("Accept-Language")  # the language is negotiated
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -12,6 +12,7 @@ import itsdangerous
 
 from storage.accounts import normalise_email
 from web.i18n import gettext as _
+from web.ratelimit import RateLimited
 from web.site import Site
 from wikiengine.errors import InvalidInput
 
@@ -27,8 +28,9 @@ def send_reset_link(site: Site, email: str) -> None:
     """
     try:
         address = normalise_email(email)
-    except InvalidInput:
-        return
+        site.rate_limits.hit("mail-recipient", address)
+    except (InvalidInput, RateLimited):
+        return  # quietly: the page that asked answers the same either way
     account = site.accounts.by_email(address)
     fingerprint = site.accounts.password_fingerprint(account.author_id) if account else None
     if account is None or fingerprint is None:

@@ -18,6 +18,10 @@ LIMITS = {
     "register": (5, 600.0),
     "token": (10, 60.0),
     "mail": (5, 600.0),  # password-reset and confirmation mails
+    # Per account, whichever addresses the attempts come from: password spraying at one
+    # account, and mail floods at one recipient.
+    "password-guess": (20, 600.0),
+    "mail-recipient": (3, 3600.0),
 }
 MAX_TRACKED = 100_000  # clients remembered at most; the oldest are forgotten first
 

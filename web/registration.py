@@ -10,6 +10,7 @@ import itsdangerous
 
 from storage.accounts import Account, normalise_email
 from web.i18n import gettext as _
+from web.ratelimit import RateLimited
 from web.site import Site
 from wikiengine.errors import InvalidInput
 
@@ -60,8 +61,9 @@ def resend_confirmation(site: Site, email: str) -> None:
     """
     try:
         address = normalise_email(email)
-    except InvalidInput:
-        return
+        site.rate_limits.hit("mail-recipient", address)
+    except (InvalidInput, RateLimited):
+        return  # quietly: the page that asked answers the same either way
     account = site.accounts.by_email(address)
     if account is not None and not account.email_confirmed:
         send_confirmation(site, account.author_id, account.email)

@@ -1,6 +1,7 @@
 """Everything one web process serves from: the wiki, its read model, the search index,
 the account table, the mailer and the secrets, opened once and closed together."""
 
+import logging
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 
@@ -18,6 +19,7 @@ from web.ratelimit import RateLimits
 from wikiengine.application import Wiki
 from wikiengine.config import Settings, secret_keys
 
+logger = logging.getLogger(__name__)
 READ_YOUR_WRITES_TIMEOUT = 10.0  # seconds a request waits for the views after a save
 
 
@@ -44,8 +46,19 @@ class Site:
         return self.search_projector.view if self.search_projector is not None else None
 
     def saw(self, notification_id: int | None) -> None:
-        """Read your writes: wait until the views include a save this request made."""
-        self.projector.wait(notification_id, timeout=READ_YOUR_WRITES_TIMEOUT)
+        """Read your writes: wait until the views include a save this request made.
+
+        A save is committed whatever the views do: when they lag too long, the answer
+        goes out anyway (the next page may briefly show the state before), never a 500.
+        """
+        try:
+            self.projector.wait(notification_id, timeout=READ_YOUR_WRITES_TIMEOUT)
+        except TimeoutError:
+            logger.warning(
+                "the read model did not reach position %s within %s s; answering anyway",
+                notification_id,
+                READ_YOUR_WRITES_TIMEOUT,
+            )
 
     def views_current(self) -> None:
         """Wait until the views include everything saved so far (tests, the demo)."""

@@ -58,6 +58,10 @@ def _environment() -> jinja2.Environment:
     environment.install_gettext_callables(  # type: ignore[attr-defined]
         i18n.gettext, i18n.ngettext, newstyle=True
     )
+    # `_()` in a template returns markup (Jinja's newstyle gettext), which autoescaping
+    # trusts: right for the templates' own messages, wrong for a value. Labels looked up
+    # from data go through `label()`, a plain string that is escaped like any other.
+    environment.globals["label"] = i18n.gettext
     environment.filters["danish_time"] = danish_time
     environment.globals["page_path"] = page_path
     environment.globals["kind_labels"] = KIND_LABELS

@@ -38,6 +38,9 @@ from wikiengine.verify import (
 VIEWS = ("sql", "search")  # the projections `rebuild` knows
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -142,6 +145,14 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.workers < 1:
         print("wikiengine: --workers must be at least 1", file=sys.stderr)
         return 2
+    if settings.mail == "console" and args.host not in LOOPBACK_HOSTS:
+        # Console mail prints confirmation and password-reset links: fine on one's own
+        # machine, a way into accounts for whoever reads a shared server's logs.
+        print(
+            "wikiengine: warning: WIKI_MAIL=console prints login links to this terminal;"
+            " set WIKI_MAIL=smtp://host:port on a server others can reach",
+            file=sys.stderr,
+        )
     if args.demo:
         wiki = open_wiki(settings)
         try:
