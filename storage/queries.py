@@ -6,6 +6,7 @@ are read from the event store, which keeps every text; everything else is here.
 """
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -265,11 +266,13 @@ def parse_moment(moment: str | datetime) -> datetime:
         value = moment
     else:
         text = moment.strip()
+        # An unescaped `+01:00` in a query string arrives as ` 01:00`.
+        text = re.sub(r"(T\d\d:\d\d(?::\d\d(?:\.\d+)?)?) (\d\d:?\d\d)$", r"\1+\2", text)
         try:
             value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
             raise InvalidInput(
-                f"Not a moment in time: {text!r} (use e.g. 2026-01-31T12:00:00Z)."
+                f"Not a moment in time: {text!r} (use e.g. 2026-01-31T12:00:00Z).", field="at"
             ) from None
         if len(text) == 10:  # a date alone means the end of that day
             value = value.replace(hour=23, minute=59, second=59, microsecond=999_999)

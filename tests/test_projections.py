@@ -278,6 +278,8 @@ def test_time_travel_returns_the_version_current_at_that_moment(
     assert reader.at("Side", "2026-01-31T12:00:00Z").body == "januar\n"
     assert reader.at("Side", "2026-02-09T09:00:00Z").body == "februar\n"  # inclusive
     assert reader.at("Side", "2026-02-09T09:00:00+01:00").body == "januar\n"  # 08:00 UTC
+    # `+` unescaped in a query string arrives as a space.
+    assert reader.at("Side", "2026-02-09T09:00:00 01:00").body == "januar\n"
     assert reader.at("Side", "2026-03-01").version == 2
     assert reader.at("Side", "2027-01-01T00:00:00Z").body == "marts\n"
     with pytest.raises(RevisionNotFound):
