@@ -11,6 +11,7 @@ from starlette.staticfiles import StaticFiles
 
 from web import accounts, admin, api, editing, oidc, search, views
 from web.accesslog import redact_access_log
+from web.auth import ViewerMiddleware
 from web.csrf import OriginCheckMiddleware
 from web.errors import EXCEPTION_HANDLERS
 from web.headers import SecurityHeadersMiddleware
@@ -72,6 +73,7 @@ def create_app(site: Site, *, project: bool = True) -> Starlette:
                 https_only=settings.base_url.startswith("https://"),
             ),
             Middleware(LanguageMiddleware, default=settings.language),
+            Middleware(ViewerMiddleware),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,

@@ -8,7 +8,9 @@ passes the author id along and never decides that itself.
 from dataclasses import dataclass
 from uuid import UUID
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection, Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from web.i18n import SESSION_LANGUAGE
 from web.site import Site
@@ -45,19 +47,47 @@ def viewer_of(request: Request) -> Viewer | None:
     """The person behind the request, or None for an anonymous reader.
 
     A bearer token that is not valid is an error (401), never a silent fallback to
-    anonymous: a script must learn that its token is wrong.
+    anonymous: a script must learn that its token is wrong. Asked again, it is again.
     """
+    if getattr(request.state, "bearer_refused", False):
+        raise NotAuthenticated()
     if hasattr(request.state, "viewer"):
         cached: Viewer | None = request.state.viewer
         return cached
     if _bearer(request) is None:
         viewer = _session_viewer(request)
     else:
-        # Remembered as nobody before raising: the error page itself asks again.
-        request.state.viewer = None
-        viewer = _bearer_viewer(request)
+        try:
+            viewer = _bearer_viewer(request)
+        except NotAuthenticated:
+            request.state.bearer_refused = True
+            raise
     request.state.viewer = viewer
     return viewer
+
+
+def shown_viewer(request: Request) -> Viewer | None:
+    """Who a page's header names: `viewer_of`, but nobody when a bearer token is bad
+    (the error page that says so must not fail on asking again)."""
+    try:
+        return viewer_of(request)
+    except NotAuthenticated:
+        return None
+
+
+class ViewerMiddleware:
+    """Finds out who is asking before any endpoint runs, in the thread pool: it reads the
+    store, and `async` endpoints (forms) would otherwise do that on the event loop."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            request = Request(scope)
+            if "authorization" in request.headers or SESSION_AUTHOR in request.session:
+                await run_in_threadpool(shown_viewer, request)
+        await self.app(scope, receive, send)
 
 
 def require_viewer(request: Request) -> Viewer:

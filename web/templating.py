@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
 from web import i18n
-from web.auth import viewer_of
+from web.auth import shown_viewer
 from web.csrf import CSRF_FIELD, csrf_token
 from web.i18n import N_
 from wikiengine.attribution import parse_signed_at
@@ -38,7 +38,7 @@ def danish_time(signed_at: str) -> str:
 def request_context(request: Request) -> dict[str, Any]:
     """What every template sees besides its own context."""
     return {
-        "viewer": viewer_of(request) if "session" in request.scope else None,
+        "viewer": shown_viewer(request) if "session" in request.scope else None,
         # A callable: the token (and so a session cookie) is made only for pages with forms.
         "csrf_token": lambda: csrf_token(request),
         "csrf_field": CSRF_FIELD,
