@@ -8,7 +8,9 @@ takes little of the machine's two cores. For each worker count it starts
 plus `--pages` generated pages, read model and search index built before the start) and
 drives it with 32 connections:
 
-1. a page view: `GET /wiki/<a demo page>` (the rendered HTML is cached in the read model);
+1. a page view: `GET /wiki/<a demo page>` with its fields, links and about 60 backlinks,
+   as an anonymous reader (the page kept by the server until the wiki changes; the
+   rendered HTML is cached in the read model as well);
 2. a search: `GET /api/v1/search?q=<one of a list of Danish words>`;
 3. an edit: `PUT /api/v1/pages/<page>` with a bearer token, each connection editing its
    own page from the version its last answer gave (a Lua script), so every request is a
@@ -48,7 +50,7 @@ from storage.accounts import AccountStore
 from storage.eventstore import open_projector, open_wiki
 from wikiengine.attribution import OPERATOR
 from wikiengine.config import load_settings
-from wikiengine.demo import load_demo
+from wikiengine.demo import DEMO_PAGES, load_demo
 
 CONNECTIONS = 32
 PAGE = "Idéstorme i Aarhus Kommune"
@@ -68,7 +70,7 @@ function setup(thread)
   next_id = next_id + 1
 end
 function init(args)
-  page = "/api/v1/pages/Bench_redigering_" .. id
+  page = "/api/v1/pages/Bench_redigering_RUN_" .. id
   version = 1
   counter = 0
 end
@@ -103,7 +105,7 @@ class Load:
     failures: int
 
 
-def prepare(data_dir: Path, pages: int) -> str:
+def prepare(data_dir: Path, pages: int, runs: list[int]) -> str:
     """The demo wiki plus `pages` generated pages, views and index built; returns an
     API token of a verified author."""
     settings = load_settings({"WIKI_DATA_DIR": str(data_dir)})
@@ -112,12 +114,20 @@ def prepare(data_dir: Path, pages: int) -> str:
         load_demo(wiki)
         author = wiki.register_author("Bente Benchmark")
         wiki.verify_author(OPERATOR, author)
+        demo_titles = [title for _, title in DEMO_PAGES]
         for number in range(pages):
             words = " ".join(WORDS[(number * 7 + i) % len(WORDS)] for i in range(300))
-            text = f"# Side {number}\n\n{words}\n\nSe også [[{PAGE}]].\n"
+            # Links spread over the demo pages and the page before: a page has a handful
+            # of backlinks, as most pages of a wiki do.
+            related = demo_titles[number % len(demo_titles)]
+            text = (
+                f"# Side {number}\n\n{words}\n\n"
+                f"Se også [[{related}]] og [[Genereret side {max(number - 1, 0)}]].\n"
+            )
             wiki.save_page(author, f"Genereret side {number}", text)
-        for number in range(1, EDIT_PAGES + 1):
-            wiki.save_page(author, f"Bench_redigering_{number}", "Første udgave.\n")
+        for run in runs:  # each worker count edits pages of its own, from version 1
+            for number in range(1, EDIT_PAGES + 1):
+                wiki.save_page(author, f"Bench_redigering_{run}_{number}", "Første udgave.\n")
         accounts = AccountStore(wiki)
         accounts.create(author, "bench@example.dk", "bench-kodeord-1", confirmed=True)
         token = accounts.create_token(author, "bench")
@@ -212,7 +222,12 @@ def measure(data_dir: Path, token: str, workers: int, seconds: int) -> list[Row]
         for name, url, script, threads in (
             ("page view", page_url, None, 2),
             ("search", base + "/api/v1/search", SEARCH_SCRIPT, 2),
-            ("edit", base, EDIT_SCRIPT.replace("TOKEN", token), EDIT_PAGES),
+            (
+                "edit",
+                base,
+                EDIT_SCRIPT.replace("TOKEN", token).replace("RUN", str(workers)),
+                EDIT_PAGES,
+            ),
         ):
             load = wrk(url, seconds, script, threads)
             target = targets[name]
@@ -249,7 +264,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-http-") as directory:
         data_dir = Path(directory) / "data"
         print(f"preparing the demo wiki and {args.pages} pages ...", flush=True)
-        token = prepare(data_dir, args.pages)
+        token = prepare(data_dir, args.pages, args.workers)
         for workers in args.workers:
             print(f"{workers} worker(s), {CONNECTIONS} connections, {args.seconds} s each:")
             rows += measure(data_dir, token, workers, args.seconds)

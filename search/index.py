@@ -39,6 +39,7 @@ WRITER_TIMEOUT_SECONDS = 30.0  # another writer (a rebuild) holds whoosh's lock 
 WRITER_MEMORY_MB = 256  # segment buffer: a catch-up batch becomes few segments
 MAX_SEGMENTS = 8  # a catch-up leaving more merges them into one
 PARALLEL_MIN_EVENTS = 1_000  # smaller batches are not worth starting processes for
+FOLLOW_INTERVAL = 0.1  # seconds between live batches: edits gather into one commit
 OPEN_ATTEMPTS = 5
 SCHEMA_VERSION = 1  # stored in the tracking document: an index of another version is rebuilt
 WRITER_OPTIONS: dict[str, Any] = {
@@ -99,6 +100,8 @@ class SearchIndex:
         self.processes = processes
         # Parallel, each batch adds a segment per process: larger batches, fewer segments.
         self.catch_up_batch_size = 40_000 if processes > 1 else 5_000
+        # A commit costs ~10 ms whatever its size: while edits pour in, gather them.
+        self.follow_interval = FOLLOW_INTERVAL
         self.fingerprint = store  # names the event store (asked again while it is empty)
         self.store = store()
         self.last_position = last_position  # the store's newest event

@@ -45,6 +45,7 @@ from wikiengine.markup import mark_missing_links, render
 from wikiengine.titles import danish_sort_key, normalise_title, slug_for
 
 MAX_LIMIT = 500
+PAGE_BACKLINKS = 50  # shown with a page (a page cited everywhere would drown in them)
 RENDER_CACHE_SIZE = 256  # renderings of old versions (a few MB at most)
 
 _PAGE_COLUMNS = (
@@ -85,12 +86,16 @@ class WikiReader:
             if page.deleted:
                 return _without_text(page)
             links = _outgoing_links(sql, page.page_id)
-            backlinks = _backlinks(sql, page.page_id)
+            backlinks = _backlinks(sql, page.page_id, limit=PAGE_BACKLINKS + 1)
         if row[18] != page.text_version:  # not rendered yet (the projector is catching up)
             page = _with(page, **_derived(page.body))
         missing = {link.slug for link in links if link.relation == "link" and not link.exists}
         return _with(
-            page, html=mark_missing_links(page.html, missing), links=links, backlinks=backlinks
+            page,
+            html=mark_missing_links(page.html, missing),
+            links=links,
+            backlinks=backlinks[:PAGE_BACKLINKS],
+            more_backlinks=len(backlinks) > PAGE_BACKLINKS,
         )
 
     def titles(self) -> list[tuple[str, str, str]]:
@@ -393,13 +398,15 @@ def _outgoing_links(sql: Sql, page_id: str) -> tuple[Link, ...]:
     return _in_order(links)
 
 
-def _backlinks(sql: Sql, page_id: str) -> tuple[Link, ...]:
+def _backlinks(sql: Sql, page_id: str, limit: int | None = None) -> tuple[Link, ...]:
+    """With `limit`: that many, the first by title (then put in Danish order)."""
     rows = sql.rows(
         "SELECT DISTINCT l.relation, p.title, p.slug, p.kind FROM view_slugs s"
         " JOIN view_links l ON l.target_slug = s.slug"
         " JOIN view_pages p ON p.page_id = l.page_id"
-        " WHERE s.page_id = ? AND p.deleted = 0 AND p.page_id <> ?",
-        (page_id, page_id),
+        " WHERE s.page_id = ? AND p.deleted = 0 AND p.page_id <> ?"
+        " ORDER BY p.title, l.relation LIMIT ?",
+        (page_id, page_id, limit if limit is not None else 2**62),
     )
     return _in_order(
         Link(relation=relation, title=title, slug=slug, kind=kind, exists=True)

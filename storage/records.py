@@ -43,7 +43,8 @@ class PageView:
     deleted: bool
     redirected_from: str | None = None  # the slug asked for, when it is an old title
     links: tuple[Link, ...] = ()
-    backlinks: tuple[Link, ...] = ()
+    backlinks: tuple[Link, ...] = ()  # at most PAGE_BACKLINKS of them (`reader.backlinks`: all)
+    more_backlinks: bool = False  # there are more than `backlinks` holds
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ one transaction while catching up and one at a time when live.
 
 import queue
 import threading
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -74,18 +75,39 @@ class _BatchesAndPolls(ListenNotifySubscription[Any]):
 class PollingSQLiteSubscription(_BatchesAndPolls):
     poll_seconds = SQLITE_POLL_SECONDS
 
+    def wake(self) -> None:
+        """Look for new events now, not at the next poll."""
+        self._has_been_notified.set()
+
 
 class SafetyPolledPostgresSubscription(_BatchesAndPolls, PostgresSubscription):
     poll_seconds = POSTGRES_SAFETY_POLL_SECONDS
 
 
 class SubscribableSQLiteApplicationRecorder(SQLiteApplicationRecorder):
-    """The SQLite recorder, with a (polling) subscription."""
+    """The SQLite recorder, with a (polling) subscription.
+
+    A subscription in the process that saves is woken at once after each save (as
+    PostgreSQL's NOTIFY would), so read-your-writes does not wait for the next poll;
+    other processes' saves are found by polling.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._followers: weakref.WeakSet[PollingSQLiteSubscription] = weakref.WeakSet()
 
     def subscribe(
         self, gt: int | None = None, topics: Sequence[str] = ()
     ) -> Subscription[ApplicationRecorder]:
-        return PollingSQLiteSubscription(recorder=self, gt=gt, topics=topics)
+        subscription = PollingSQLiteSubscription(recorder=self, gt=gt, topics=topics)
+        self._followers.add(subscription)
+        return subscription
+
+    def insert_events(self, stored_events: Sequence[Any], **kwargs: Any) -> Sequence[int] | None:
+        positions = super().insert_events(stored_events, **kwargs)
+        for follower in list(self._followers):
+            follower.wake()
+        return positions
 
 
 class SafetyPolledPostgresApplicationRecorder(PostgresApplicationRecorder):

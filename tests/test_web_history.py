@@ -15,6 +15,7 @@ from datetime import timedelta
 import pytest
 from starlette.testclient import TestClient
 
+from storage.queries import PAGE_BACKLINKS
 from tests.web import sign_in
 from web.app import create_app
 from web.site import Site
@@ -544,3 +545,19 @@ def test_an_unknown_or_malformed_author_is_a_404(client: TestClient) -> None:
         response = client.get(f"/authors/{author_id}")
         assert response.status_code == 404, author_id
         assert "Forfatteren findes ikke" in response.text
+
+
+def test_a_page_cited_everywhere_shows_some_backlinks_and_links_to_all(
+    site: Site, wiki: Wiki, editor: uuid.UUID, client: TestClient
+) -> None:
+    wiki.save_page(editor, "Populær", "Alle henviser hertil.\n")
+    for number in range(PAGE_BACKLINKS + 2):
+        wiki.save_page(editor, f"Henviser {number:02}", "Se [[Populær]].\n")
+    site.views_current()
+
+    page = client.get("/wiki/Populær").text
+    everything = client.get("/wiki/Populær/backlinks").text
+
+    assert page.count('href="/wiki/Henviser_') == PAGE_BACKLINKS
+    assert 'href="/wiki/Popul%C3%A6r/backlinks">Se alle sider' in page
+    assert everything.count('href="/wiki/Henviser_') == PAGE_BACKLINKS + 2

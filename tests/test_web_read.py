@@ -22,6 +22,7 @@ import pytest
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from tests.web import sign_in
 from web import api, views
 from web.app import app_from_environment, create_app
 from web.headers import SECURITY_HEADERS
@@ -635,3 +636,22 @@ def _wait_for(url: str, server: subprocess.Popen[str], timeout: float = 30) -> s
         except OSError:
             time.sleep(0.1)
     pytest.fail(f"no answer from {url} within {timeout} s")
+
+
+def test_readers_get_a_kept_page_until_the_wiki_changes(
+    client: TestClient, site: Site, wiki: Wiki, editor: uuid.UUID
+) -> None:
+    wiki.save_page(editor, "Gemt", "Første tekst.\n")
+    site.views_current()
+    assert "Første tekst." in client.get("/wiki/Gemt").text
+    kept = site.page_cache.get(("/wiki/Gemt", "", "da"), site.projector.view.position())
+    assert kept is not None and b"F\xc3\xb8rste tekst." in kept.body
+    assert '<html lang="en">' in client.get("/wiki/Gemt?lang=en").text  # its own entry
+
+    wiki.save_page(editor, "Gemt", "Anden tekst.\n", base_version=1)
+    site.views_current()
+    assert "Anden tekst." in client.get("/wiki/Gemt?lang=da").text
+    assert "Anden tekst." in client.get("/wiki/Gemt").text  # the change moved the position
+
+    sign_in(client, site, editor)
+    assert "Bo Østergaard" in client.get("/wiki/Gemt").text  # never a kept page

@@ -15,6 +15,7 @@ from storage.identities import IdentityStore
 from storage.queries import WikiReader
 from storage.readmodel import SqlProjector
 from web.mail import Mailer, mailer_for
+from web.pagecache import PageCache
 from web.ratelimit import RateLimits
 from wikiengine.application import Wiki
 from wikiengine.config import Settings, secret_keys
@@ -36,6 +37,7 @@ class Site:
     mailer: Mailer
     secret_keys: tuple[str, ...]
     rate_limits: RateLimits = field(default_factory=RateLimits)
+    page_cache: PageCache = field(default_factory=PageCache)
     reader: WikiReader = field(init=False)
 
     def __post_init__(self) -> None:

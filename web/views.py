@@ -7,6 +7,7 @@ the event store, and it refuses suppressed ones. Plain `def` endpoints: the read
 synchronous, and starlette runs them in a thread pool.
 """
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -18,8 +19,10 @@ from starlette.routing import BaseRoute, Route
 
 from storage.queries import WikiReader, parse_moment
 from storage.records import PageView, Revision
-from web.auth import site_of
+from web.auth import shown_viewer, site_of
+from web.i18n import current_language
 from web.i18n import gettext as _
+from web.pagecache import KEPT_HEADERS, KeptPage
 from web.reading import (
     EVENT_LABELS,
     TEXT_EVENTS,
@@ -64,6 +67,10 @@ _LAST_POSITION = 2**62  # larger `before` values mean "from the newest"
 
 
 def front_page(request: Request) -> Response:
+    return for_readers(request, lambda: _front_page(request))
+
+
+def _front_page(request: Request) -> Response:
     """The page "Forside" when there is one; otherwise the list of pages."""
     try:
         page = _reader(request).page(FRONT_PAGE)
@@ -79,6 +86,10 @@ def all_pages(request: Request) -> Response:
 
 
 def page(request: Request) -> Response:
+    return for_readers(request, lambda: _page(request))
+
+
+def _page(request: Request) -> Response:
     """`/wiki/{title}`: the page now, or `?version=N`, or `?at=<moment>` (time travel)."""
     found = _find(request, "")
     if isinstance(found, Response):
@@ -95,7 +106,11 @@ def backlinks(request: Request) -> Response:
     return _render(
         request,
         "backlinks.html",
-        {"page": found, "groups": backlink_groups(found.backlinks), "tab": "backlinks"},
+        {
+            "page": found,
+            "groups": backlink_groups(_reader(request).backlinks(found.title)),
+            "tab": "backlinks",
+        },
     )
 
 
@@ -443,6 +458,26 @@ def _notice(
         {"page": page, "headline": headline, "explanation": explanation, "status": status},
         status,
     )
+
+
+def for_readers(request: Request, render: Callable[[], Response]) -> Response:
+    """`render()`'s answer, or the same answer kept from an earlier anonymous request."""
+    site = site_of(request)
+    if shown_viewer(request) is not None:
+        return render()
+    key = (request.url.path, request.url.query, current_language.get())
+    position = site.projector.view.position()
+    kept = site.page_cache.get(key, position)
+    if kept is not None:
+        return Response(kept.body, status_code=kept.status, headers=kept.headers)
+    response = render()
+    if "set-cookie" not in response.headers and response.status_code in (200, 301, 404):
+        headers = {
+            name: response.headers[name] for name in KEPT_HEADERS if name in response.headers
+        }
+        kept = KeptPage(position, response.status_code, headers, bytes(response.body))
+        site.page_cache.put(key, kept)
+    return response
 
 
 def _render(

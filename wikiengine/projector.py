@@ -215,6 +215,10 @@ class Projector(Generic[V]):
                 if self._maybe_stale and len(batch) < BATCH_SIZE:
                     self.view.settle()
                     self._maybe_stale = False
+                # A view whose every batch has a fixed cost (the search index's commit)
+                # lets events gather between batches instead of applying each at once.
+                if self._stopping.wait(getattr(self.view, "follow_interval", 0.0)):
+                    return
 
     # ------------------------------------------------------------------ read your writes
 
