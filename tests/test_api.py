@@ -433,6 +433,8 @@ def test_diff_between_two_versions(
     response = client.get("/api/v1/pages/Historie/diff?from=x")
     assert error_of(response, 422, "invalid")["field"] == "from"
     error_of(client.get("/api/v1/pages/Historie/diff?from=1&to=7"), 404, "not_found")
+    missing = error_of(client.get("/api/v1/pages/Historie/diff?to=9"), 404, "not_found")
+    assert "version 9" in missing["message"]
 
 
 def test_credits_blame_and_backlinks(

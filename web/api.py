@@ -158,8 +158,9 @@ def diff(request: Request) -> Response:
     to = query.to if query.to is not None else current.version
     start = query.from_ if query.from_ is not None else to - 1
     reader = site_of(request).reader
-    old, new = (
-        reader.version(current.title, version).body if version else "" for version in (start, to)
+    # `to` first: a missing `to` is what an error should name, not the `from` taken from it.
+    new, old = (
+        reader.version(current.title, version).body if version else "" for version in (to, start)
     )
     text = unified(old, new, f"{current.title} v{start}", f"{current.title} v{to}")
     return _answer(models.Diff.model_validate({"from": start, "to": to, "unified": text}))

@@ -204,7 +204,9 @@ class Page(Answer):
     created_at: str
     created_by: Author
     protected: bool
-    redirected_from: str | None = Field(description="The old title asked for, if renamed.")
+    redirected_from: str | None = Field(
+        description="The slug asked for (`Innovation_i_Århus`) when it is an old title."
+    )
 
 
 class Saved(Answer):

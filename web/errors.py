@@ -33,6 +33,7 @@ STATUS_BY_CODE = {
     "account_exists": 409,
     "rate_limited": 429,
     "mail_unavailable": 503,
+    "search_unavailable": 503,
 }
 
 CODE_BY_STATUS = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
