@@ -9,7 +9,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from web import accounts, admin, api, editing, oidc, search, views
+from web import accounts, admin, admin_api, api, audit, editing, integrity, oidc, search, views
 from web.accesslog import redact_access_log
 from web.auth import ViewerMiddleware
 from web.csrf import OriginCheckMiddleware
@@ -31,6 +31,9 @@ ROUTES: list[BaseRoute] = [
     *accounts.ROUTES,
     *oidc.ROUTES,
     *admin.ROUTES,
+    *admin_api.ROUTES,
+    *audit.ROUTES,
+    *integrity.ROUTES,
     *api.ROUTES,
     *editing.ROUTES,
     *views.ROUTES,
