@@ -47,6 +47,15 @@ class Account:
 
 
 @dataclass(frozen=True)
+class Erased:
+    """What `AccountStore.erase` deleted: the account's address (None when the author had
+    no account) and how many API tokens."""
+
+    email: str | None
+    tokens: int
+
+
+@dataclass(frozen=True)
 class ApiToken:
     """What the account page may show of a token: never the token, nor its whole digest."""
 
@@ -261,6 +270,40 @@ class AccountStore(PrivateTables):
             raise TokenNotFound(f"No token {token_id!r}.")
         for row in rows:
             self._execute("DELETE FROM {t}api_tokens WHERE token_sha256 = ?", (row_values(row)[0],))
+
+    def erase(self, author_id: UUID) -> Erased:
+        """Delete the author's account (address, password hash) and API tokens, together.
+
+        Sessions end with it (they carry the fingerprint of a password hash there is no
+        longer), and the address is free for a new account (a new author). The author's
+        signed events are untouched: their public name stays on what they wrote.
+        """
+        with self._datastore.transaction(commit=True) as cursor:
+            on_sqlite = self._param == "?"
+            if on_sqlite:
+                # Overwrite the deleted rows in the file, not just unlink them: erased
+                # addresses must not linger in free pages (PostgreSQL: docs/privacy.md).
+                cursor.execute("PRAGMA secure_delete")
+                secure_before = row_values(cursor.fetchall()[0])[0]
+                cursor.execute("PRAGMA secure_delete = ON")
+            cursor.execute(
+                self._sql("SELECT email FROM {t}accounts WHERE author_id = ?"), (str(author_id),)
+            )
+            rows = cursor.fetchall()
+            cursor.execute(
+                self._sql("SELECT COUNT(*) FROM {t}api_tokens WHERE author_id = ?"),
+                (str(author_id),),
+            )
+            tokens = int(row_values(cursor.fetchall()[0])[0])
+            cursor.execute(
+                self._sql("DELETE FROM {t}api_tokens WHERE author_id = ?"), (str(author_id),)
+            )
+            cursor.execute(
+                self._sql("DELETE FROM {t}accounts WHERE author_id = ?"), (str(author_id),)
+            )
+            if on_sqlite:
+                cursor.execute(f"PRAGMA secure_delete = {int(secure_before)}")
+        return Erased(str(row_values(rows[0])[0]) if rows else None, tokens)
 
 
 def _account(row: Any) -> Account:

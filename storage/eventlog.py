@@ -2,10 +2,11 @@
 
 Rows are read with plain SQL and decoded one at a time, so a damaged row (bad
 compression, bad JSON, a mangled id) becomes a `DamagedRecord` instead of an exception
-that would stop an audit halfway.
+that would stop an audit halfway. `verify_store` is the check of the live store that
+`wikiengine verify` and the integrity page (`/admin/integrity`) both run.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from eventsourcing.compressor import ZlibCompressor
@@ -13,9 +14,11 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
-from storage.rows import Row, decode_row
+from storage.rows import Row, decode_row, line_from_row
 from wikiengine.application import Wiki
 from wikiengine.export import DamagedRecord, StoredRecord, export_lines
+from wikiengine.signing import PublicKey
+from wikiengine.verify import Report, verify_lines
 
 BATCH = 1000
 
@@ -54,6 +57,37 @@ def export_log(wiki: Wiki) -> Iterator[str]:
     stop at the same position, so a suppression saved meanwhile cannot leak its text."""
     until = last_position(wiki)
     return export_lines(stored_records(wiki, until=until), stored_records(wiki, until=until))
+
+
+def verify_store(
+    wiki: Wiki,
+    *,
+    jobs: int | None = None,
+    watch: Callable[[Iterator[Row], int], Iterator[Row]] | None = None,
+) -> Report:
+    """Verify the live store up to its newest position now, trusting the keys of the
+    wiki's key file: its own and those it replaced (`Signer.lineage`), so the wiki's
+    first key is pinned and every later key must be published by a key trusted before.
+
+    Every text is checked against its digest, suppressed or not: only the public export
+    redacts. With `jobs` > 1 worker processes decode the rows they check. `watch` wraps
+    the rows (given the number expected), e.g. in a progress bar.
+    """
+    until = last_position(wiki)
+    rows = stored_rows(wiki, until=until)
+    if watch is not None:
+        rows = watch(rows, until)
+    return verify_lines(rows, wiki.signer.lineage, _candidate_keys(wiki), jobs, line_from_row)
+
+
+def _candidate_keys(wiki: Wiki) -> list[PublicKey]:
+    """Keys the keyring publishes: workers pre-check signatures with them. Only a speed-up:
+    the verifier decides trust in log order and re-checks any line they do not cover."""
+    try:
+        published = wiki.published_keys()
+    except Exception:  # a damaged keyring is reported by the check itself
+        return []
+    return [PublicKey.from_b64(kid, entry["public_key"]) for kid, entry in published.items()]
 
 
 def _select_rows(wiki: Wiki, after: int, limit: int) -> list[tuple[int, str, Any, Any]]:

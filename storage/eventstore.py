@@ -4,6 +4,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -28,6 +29,22 @@ class MissingSigningKey(WikiError):
 
 class StoreNotFound(WikiError):
     code = "store_not_found"
+
+
+class StoreInUse(WikiError):
+    """A server (or a rebuild) is working on the store, so a key rotation must wait."""
+
+    code = "store_in_use"
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """What `wikiengine keys rotate` did."""
+
+    old_kid: str
+    new_kid: str
+    retired_file: Path  # the replaced private key, kept until the operator disposes of it
+    notification_id: int | None
 
 
 STARTUP_LOCK_KEY = 0x1A7E_57A7  # an arbitrary, fixed advisory-lock id for start-up
@@ -80,16 +97,21 @@ def open_wiki_for_audit(settings: Settings) -> Wiki:
     keyring cannot stop the check. Without a key file the wiki gets a throwaway key that
     is never saved: reading needs none.
     """
+    key_file = settings.signing_key_file
+    return _open_existing(settings, Signer.load(key_file) if key_file.exists() else None)
+
+
+def _open_existing(settings: Settings, signer: Signer | None) -> Wiki:
+    """The wiki in a store that must exist already, signing with `signer` (or a throwaway
+    key), without the start-up publication and checks of `open_wiki`."""
     env = eventstore_env(settings.database_url)
     if (
         env.get("SQLITE_DBNAME", ":memory:") != ":memory:"
         and not Path(env["SQLITE_DBNAME"]).exists()
     ):
         raise StoreNotFound(f"There is no wiki store at {env['SQLITE_DBNAME']}.")
-    key_file = settings.signing_key_file
-    signer = Signer.load(key_file) if key_file.exists() else Signer.generate()
     try:
-        return Wiki(env, signer)
+        return Wiki(env, signer or Signer.generate())
     except PersistenceError as error:
         raise StoreNotFound(f"Cannot open the wiki store: {error}") from error
 
@@ -144,6 +166,70 @@ def _publish_key(wiki: Wiki, key_file: Path, signer: Signer) -> Wiki:
         wiki.close()
         raise
     return wiki
+
+
+def rotate_signing_key(settings: Settings) -> Rotation:
+    """`wikiengine keys rotate`: publish a new key in an event signed by the key file's
+    key, keep the old key as `<key file>.<old kid>.retired`, and put the new one in the
+    key file (`docs/operating.md`, Keys).
+
+    Refused while a server runs on the store (it holds the projector lock): it would go on
+    signing with the old key, which still verifies but defeats the rotation. The new key
+    is written before it is published and moved into place after, so a failure leaves
+    either the old key in force or the published new key in a file named in the error.
+    """
+    key_file = settings.signing_key_file
+    if not key_file.exists():
+        raise MissingSigningKey(f"There is no signing key at {key_file} to rotate.")
+    with _open_existing(settings, Signer.load(key_file)) as wiki:
+        lock = projector_lock(eventstore_env(settings.database_url))
+        if not lock.try_acquire():
+            raise StoreInUse(
+                "A server (or a rebuild) is running on this store: stop every server of the"
+                " wiki, on every node, and rotate again."
+            )
+        try:
+            return _rotate(wiki, key_file)
+        finally:
+            lock.release()
+
+
+def _rotate(wiki: Wiki, key_file: Path) -> Rotation:
+    old = wiki.signer
+    new = old.successor()
+    written = new.write_beside(key_file, f".{key_file.name}.{new.kid}.new")
+    retired = key_file.with_name(f"{key_file.name}.{old.kid}.retired")
+    kept_already = retired.exists()
+    notification_id = None
+    try:
+        old.save_new(retired)
+        notification_id = wiki.rotate_signing_key(new)
+    except Exception:
+        # A save whose answer was lost may still have landed: then the key is in force.
+        if not _published(wiki, new.kid, written):
+            written.unlink()
+            if not kept_already:
+                retired.unlink(missing_ok=True)
+            raise
+    try:
+        Signer.replace(key_file, written)
+    except OSError as error:
+        raise OSError(
+            f"The new key {new.kid} is published, but could not replace {key_file}: move"
+            f" {written} there by hand ({error})."
+        ) from error
+    return Rotation(old.kid, new.kid, retired, notification_id)
+
+
+def _published(wiki: Wiki, kid: str, written: Path) -> bool:
+    """Whether `kid` is in the keyring; when that cannot be read, keep the key and say so."""
+    try:
+        return kid in wiki.published_keys()
+    except Exception as error:
+        raise OSError(
+            f"Cannot tell whether the new key {kid} was published ({error}): run"
+            f" `wikiengine keys show`; if it lists {kid}, move {written} over the key file."
+        ) from error
 
 
 @contextmanager

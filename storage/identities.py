@@ -57,7 +57,26 @@ class IdentityStore(PrivateTables):
         )
         return [Identity(values[0], values[1], UUID(values[2])) for values in map(row_values, rows)]
 
-    def forget(self, author_id: UUID) -> None:
+    def has_identity(self, author_id: UUID) -> bool:
+        rows = self._execute(
+            "SELECT 1 FROM {t}identities WHERE author_id = ? LIMIT 1", (str(author_id),)
+        )
+        return bool(rows)
+
+    def forget(self, author_id: UUID) -> list[Identity]:
         """Erase the author's identities (the person asked to be forgotten, or an
-        administrator unlinks a login): that login then starts a new author."""
-        self._execute("DELETE FROM {t}identities WHERE author_id = ?", (str(author_id),))
+        administrator unlinks a login): that login then starts a new author. Returns
+        the identities erased."""
+        with self._datastore.transaction(commit=True) as cursor:
+            cursor.execute(
+                self._sql(
+                    "SELECT issuer, subject, author_id FROM {t}identities WHERE author_id = ?"
+                    " ORDER BY issuer, subject"
+                ),
+                (str(author_id),),
+            )
+            rows = cursor.fetchall()
+            cursor.execute(
+                self._sql("DELETE FROM {t}identities WHERE author_id = ?"), (str(author_id),)
+            )
+        return [Identity(values[0], values[1], UUID(values[2])) for values in map(row_values, rows)]

@@ -1,4 +1,5 @@
-"""How page and author events change the SQL read model.
+"""How page and author events change the SQL read model, and how every event becomes
+a row of the audit log (`storage.audit`).
 
 A batch of events is applied in memory first (page states, credit sums, new revision
 rows) and written at the end with one statement per table, in the transaction that also
@@ -11,9 +12,11 @@ import json
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from typing import Any
 
+from storage.audit import AUDIT_COLUMNS, audit_row, page_id_of, target_id_of
 from storage.sql import Sql
 from wikiengine.authors import Author
 from wikiengine.blame import BlameLine, attribute_edit, blame_from_json, blame_to_json
@@ -137,24 +140,45 @@ class Batch:
         self.credits: dict[tuple[str, str], _Credit] = {}
         self.slugs: dict[str, str] = {}
         self.authors: dict[str, dict[str, Any]] = {}
+        self.audit: list[tuple[Any, ...]] = []
 
     # ------------------------------------------------------------------ events
 
     def apply(self, event: Any, position: int) -> None:
         handler = _HANDLERS.get(type(event))
-        if handler is None:
-            return
-        try:
-            handler(self, event, position)
-        except MissingInReadModel:
-            # The event's page or author is missing: its first event was damaged and
-            # skipped. Its later events cannot be applied either; `verify` reports why.
-            log.exception("The event at position %d is skipped", position)
+        if handler is not None:
+            try:
+                handler(self, event, position)
+            except MissingInReadModel:
+                # The event's page or author is missing: its first event was damaged and
+                # skipped. Its later events cannot be applied either; `verify` reports why.
+                log.exception("The event at position %d is skipped", position)
+        self._audit(event, position)
 
-    def _page(self, event: Any) -> PageState:
-        page_id = str(event.originator_id)
+    def _audit(self, event: Any, position: int) -> None:
+        """Every event, of every aggregate, goes into the audit log (after its handler,
+        so the row names the page's title and the author's name after the event)."""
+        payload = getattr(event, "payload", None)
+        if not isinstance(payload, dict):
+            log.error("The event at position %d has no signed payload to audit", position)
+            return
+        page_id = page_id_of(payload, str(event.originator_id))
+        title = None
+        if page_id is not None:
+            # When its page's first event was damaged, the row names no title.
+            with suppress(MissingInReadModel):
+                title = self._page_by_id(page_id).title
+        target_id = target_id_of(payload, str(event.originator_id))
+        target = self.authors.get(target_id) if target_id is not None else None
+        target_name = target["name"] if target is not None else None
+        self.audit.append(audit_row(event, position, title, target_name))
+
+    def _page_by_id(self, page_id: str) -> PageState:
         state = self.touched.get(page_id)
         return state if state is not None else self.pages.get(self.sql, page_id)
+
+    def _page(self, event: Any) -> PageState:
+        return self._page_by_id(str(event.originator_id))
 
     def _keep(self, state: PageState) -> None:
         self.touched[state.page_id] = state
@@ -405,6 +429,11 @@ class Batch:
                 )
                 for author_id, row in self.authors.items()
             ),
+        )
+        sql.many(
+            f"INSERT INTO view_audit ({AUDIT_COLUMNS})"  # noqa: S608 (constant columns)
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            self.audit,
         )
         if len(self.text_changed) <= RENDER_INLINE_MAX:
             pages = (

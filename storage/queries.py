@@ -7,15 +7,20 @@ are read from the event store, which keeps every text; everything else is here.
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
+from storage.audit import author_key
 from storage.readmodel import ReadModel
 from storage.records import (
+    AuditedPage,
+    AuditEntry,
+    AuditFilter,
+    AuditLog,
     AuthorProfile,
     AuthorRef,
     Blame,
@@ -31,7 +36,7 @@ from storage.records import (
 )
 from storage.sql import Row, Sql
 from wikiengine.application import Wiki
-from wikiengine.attribution import format_signed_at
+from wikiengine.attribution import OPERATOR_ID, format_signed_at
 from wikiengine.blame import blame_from_json
 from wikiengine.errors import (
     AuthorNotFound,
@@ -261,6 +266,57 @@ class WikiReader:
         redirects = [Redirect(slug, title, target) for slug, title, target in rows]
         return sorted(redirects, key=lambda redirect: danish_sort_key(redirect.slug))
 
+    # ------------------------------------------------------------------ audit
+
+    def audit(
+        self,
+        wanted: AuditFilter,
+        limit: int = 50,
+        before: int | None = None,
+        after: int | None = None,
+    ) -> AuditLog:
+        """Events of every aggregate that match `wanted`, newest first, `limit` at a time:
+        those just older than log position `before`, or just newer than `after`."""
+        limit = _limit(limit)
+        where, params = _audit_conditions(wanted)
+        with self.read_model.read() as sql:
+            if after is None:
+                rows = sql.rows(
+                    f"{_AUDIT_SELECT} WHERE a.position < ? AND {where}"
+                    " ORDER BY a.position DESC LIMIT ?",
+                    (before if before is not None else _NO_POSITION, *params, limit + 1),
+                )
+                entries = [_audit_entry(row) for row in rows[:limit]]
+                older = len(rows) > limit
+                newer = before is not None and _audit_exists(
+                    sql, where, params, ">", entries[0].position if entries else before - 1
+                )
+            else:
+                rows = sql.rows(
+                    f"{_AUDIT_SELECT} WHERE a.position > ? AND {where} ORDER BY a.position LIMIT ?",
+                    (after, *params, limit + 1),
+                )
+                entries = [_audit_entry(row) for row in reversed(rows[:limit])]
+                newer = len(rows) > limit
+                older = _audit_exists(
+                    sql, where, params, "<", entries[-1].position if entries else after + 1
+                )
+        # An empty page still leads back: to the entries on the side it came from.
+        first = entries[0].position if entries else (before - 1 if before else None)
+        last = entries[-1].position if entries else (after + 1 if after else None)
+        return AuditLog(tuple(entries), last if older else None, first if newer else None)
+
+    def audit_entries(self, wanted: AuditFilter) -> Iterator[AuditEntry]:
+        """Every entry matching `wanted`, newest first, read a page at a time (so a
+        download of the whole log is streamed, never held in memory)."""
+        before: int | None = None
+        while True:
+            found = self.audit(wanted, MAX_LIMIT, before)
+            yield from found.entries
+            if found.next is None:
+                return
+            before = found.next
+
 
 # ---------------------------------------------------------------------- helpers
 
@@ -423,3 +479,104 @@ def _limit(limit: int) -> int:
     if not 0 < limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}.")
     return limit
+
+
+# ---------------------------------------------------------------------- administration: authors
+
+
+def all_authors(reader: WikiReader) -> list[AuthorProfile]:
+    """Every author (verified or not, blocked or not) without contributions, in Danish
+    order of their names: the administrators' list at `/admin/authors`."""
+    with reader.read_model.read() as sql:
+        rows = sql.rows(
+            "SELECT author_id, name, verification, roles, blocked, registered_at FROM view_authors"
+        )
+    authors = [
+        AuthorProfile(
+            id=author_id,
+            name=name,
+            verification=verification,
+            roles=tuple(json.loads(roles)),
+            blocked=bool(blocked),
+            registered_at=registered_at,
+        )
+        for author_id, name, verification, roles, blocked, registered_at in rows
+    ]
+    return sorted(authors, key=lambda author: (danish_sort_key(author.name), author.id))
+
+
+# ---------------------------------------------------------------------- audit
+
+_NO_POSITION = 2**62  # beyond any log position
+_AUDIT_SELECT = (
+    "SELECT a.position, a.type, a.aggregate_id, a.version, a.author_id, a.author_name,"
+    " a.signed_at, a.summary, a.page_id, a.page_title, p.slug, a.target_id, a.target_name,"
+    " a.details FROM view_audit a LEFT JOIN view_pages p ON p.page_id = a.page_id"
+)
+
+
+def _audit_conditions(wanted: AuditFilter) -> tuple[str, list[Any]]:
+    """SQL conditions (joined by AND; constant text, values as parameters) for a filter."""
+    conditions = ["1 = 1"]
+    params: list[Any] = []
+    if wanted.author is not None:
+        author_id = _author_id(wanted.author)
+        if author_id is not None:
+            conditions.append("a.author_id = ?")
+            params.append(author_id)
+        else:
+            conditions.append("a.author_key = ?")
+            params.append(author_key(wanted.author))
+    if wanted.title is not None:
+        # Every title a page has had leads to it (old ones as redirects): all its events.
+        conditions.append("a.page_id = (SELECT s.page_id FROM view_slugs s WHERE s.slug = ?)")
+        params.append(slug_for(wanted.title))
+    if wanted.target is not None:
+        conditions.append("a.target_id = ?")
+        params.append(wanted.target)
+    if wanted.types:
+        conditions.append(f"a.type IN ({', '.join('?' for _ in wanted.types)})")
+        params.extend(wanted.types)
+    if wanted.since is not None:
+        conditions.append("a.signed_at >= ?")
+        params.append(wanted.since)
+    if wanted.until is not None:
+        conditions.append("a.signed_at <= ?")
+        params.append(wanted.until)
+    return " AND ".join(conditions), params
+
+
+def _author_id(value: str) -> str | None:
+    """The author id `value` names (the operator's too), or None when it is a name."""
+    if value == OPERATOR_ID:
+        return value
+    try:
+        return str(UUID(value))
+    except ValueError:
+        return None
+
+
+def _audit_exists(sql: Sql, where: str, params: list[Any], side: str, position: int) -> bool:
+    """Whether an entry matching the conditions lies before (`<`) or after (`>`) `position`."""
+    found = sql.row(
+        f"SELECT 1 FROM view_audit a WHERE a.position {side} ? AND {where} LIMIT 1",  # noqa: S608
+        (position, *params),
+    )
+    return found is not None
+
+
+def _audit_entry(row: Row) -> AuditEntry:
+    (position, kind, aggregate_id, version, author_id, author_name, signed_at, summary,
+     page_id, page_title, slug, target_id, target_name, details) = row  # fmt: skip
+    return AuditEntry(
+        position=position,
+        type=kind,
+        aggregate_id=aggregate_id,
+        version=version,
+        author=AuthorRef(author_id, author_name),
+        signed_at=signed_at,
+        summary=summary,
+        page=AuditedPage(page_id, page_title or "", slug) if page_id is not None else None,
+        target=AuthorRef(target_id, target_name or "") if target_id is not None else None,
+        details=json.loads(details),
+    )

@@ -144,3 +144,50 @@ class Redirect:
     slug: str  # the old slug
     title: str  # the page it now leads to
     target_slug: str
+
+
+# ---------------------------------------------------------------------- the audit log
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which events of the audit log to show; every part given must match."""
+
+    author: str | None = None  # who signed: an author id, `operator`, or a name
+    title: str | None = None  # a page, by any title it has had: all its events
+    target: str | None = None  # the author an author event concerns (an id)
+    types: tuple[str, ...] = ()  # event types (`page.edited`); none: every type
+    since: str | None = None  # a `signed_at` value: at or after it
+    until: str | None = None  # at or before it
+
+
+@dataclass(frozen=True)
+class AuditedPage:
+    id: str
+    title: str  # the page's title after the event ("" when unknown)
+    slug: str | None  # the page's current slug (links); None when it is not in the views
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One event of any aggregate, without any page text."""
+
+    position: int
+    type: str
+    aggregate_id: str
+    version: int
+    author: AuthorRef  # who signed it, as signed
+    signed_at: str
+    summary: str  # for moderation: the reason
+    page: AuditedPage | None
+    target: AuthorRef | None  # the author an author event concerns, named as after it
+    details: dict[str, Any]  # a few fields of the signed data (`storage.audit.DETAIL_KEYS`)
+
+
+@dataclass(frozen=True)
+class AuditLog:
+    """Some entries, newest first, and where the neighbouring pages start."""
+
+    entries: tuple[AuditEntry, ...]
+    next: int | None  # older entries: pass as `before`; None at the oldest
+    previous: int | None  # newer entries: pass as `after`; None at the newest

@@ -13,6 +13,7 @@ TABLES = (
     "view_blame",
     "view_links",
     "view_authors",
+    "view_audit",
 )
 
 CREATE_STATEMENTS = (
@@ -111,6 +112,32 @@ CREATE_STATEMENTS = (
         blocked INTEGER NOT NULL,
         registered_at TEXT NOT NULL
     )""",
+    # The audit log: every event of every aggregate, one row each, in log order. Only
+    # metadata: who, when, what, on which page or author; never a page's text.
+    # `page_title` is the page's title after the event; `author_key` the signer's name
+    # case-folded (filtering by name); `details` a few fields of the event's data (JSON).
+    """CREATE TABLE IF NOT EXISTS view_audit (
+        position BIGINT PRIMARY KEY,
+        type TEXT NOT NULL,
+        aggregate_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        author_id TEXT NOT NULL,
+        author_name TEXT NOT NULL,
+        author_key TEXT NOT NULL,
+        signed_at TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        page_id TEXT,
+        page_title TEXT,
+        target_id TEXT,
+        target_name TEXT,
+        details TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS view_audit_author ON view_audit (author_id, position)",
+    "CREATE INDEX IF NOT EXISTS view_audit_author_key ON view_audit (author_key, position)",
+    "CREATE INDEX IF NOT EXISTS view_audit_page ON view_audit (page_id, position)",
+    "CREATE INDEX IF NOT EXISTS view_audit_target ON view_audit (target_id, position)",
+    "CREATE INDEX IF NOT EXISTS view_audit_type ON view_audit (type, position)",
+    "CREATE INDEX IF NOT EXISTS view_audit_signed_at ON view_audit (signed_at)",
 )
 
 DROP_STATEMENTS = tuple(f"DROP TABLE IF EXISTS {table}" for table in TABLES)

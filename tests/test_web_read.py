@@ -655,3 +655,18 @@ def test_readers_get_a_kept_page_until_the_wiki_changes(
 
     sign_in(client, site, editor)
     assert "Bo Østergaard" in client.get("/wiki/Gemt").text  # never a kept page
+
+
+def test_administrators_find_the_page_administration_on_the_page(
+    client: TestClient, site: Site, wiki: Wiki, editor: uuid.UUID, admin: uuid.UUID
+) -> None:
+    wiki.save_page(editor, "Innovation i Århus", "Tekst.\n")
+    site.views_current()
+    link = 'href="/admin/pages/Innovation_i_%C3%85rhus"'
+    assert link not in client.get("/wiki/Innovation_i_Århus").text
+    sign_in(client, site, editor)
+    assert link not in client.get("/wiki/Innovation_i_Århus").text
+    sign_in(client, site, admin)
+    page = client.get("/wiki/Innovation_i_Århus").text
+    assert link in page
+    assert client.get("/admin/pages/Innovation_i_%C3%85rhus").status_code == 200

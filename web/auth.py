@@ -20,6 +20,9 @@ SESSION_AUTHOR = "author"
 # The fingerprint of the password the session was opened with: a new password (a reset)
 # ends every session opened with the old one. None for a login without a password (OIDC).
 SESSION_PASSWORD = "password_fingerprint"  # noqa: S105 (a session key, no secret)
+# Set for a login through an identity provider (no password): the session ends when the
+# author's identities are erased (`docs/privacy.md`).
+SESSION_IDENTITY = "identity_login"
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,11 @@ def log_in(request: Request, author_id: UUID) -> None:
     if language is not None:
         request.session[SESSION_LANGUAGE] = language
     request.session[SESSION_AUTHOR] = str(author_id)
-    request.session[SESSION_PASSWORD] = site_of(request).accounts.password_fingerprint(author_id)
+    site = site_of(request)
+    fingerprint = site.accounts.password_fingerprint(author_id)
+    request.session[SESSION_PASSWORD] = fingerprint
+    if fingerprint is None and site.identities.has_identity(author_id):
+        request.session[SESSION_IDENTITY] = True
     request.state.viewer = _viewer(request, author_id, by_token=False)
 
 
@@ -150,9 +157,11 @@ def _session_viewer(request: Request) -> Viewer | None:
         author_id = UUID(value)
     except ValueError:
         return None
-    opened_with = request.session.get(SESSION_PASSWORD)
-    if opened_with != site_of(request).accounts.password_fingerprint(author_id):
-        return None  # the password changed since: this session has ended
+    site = site_of(request)
+    if request.session.get(SESSION_PASSWORD) != site.accounts.password_fingerprint(author_id):
+        return None  # the password changed (or was erased) since: this session has ended
+    if request.session.get(SESSION_IDENTITY) and not site.identities.has_identity(author_id):
+        return None  # the identity was erased since: this session has ended
     return _viewer(request, author_id, by_token=False)
 
 

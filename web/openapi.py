@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from web import admin_models, audit_models, integrity_models
 from web import api_models as models
 from web.csrf import CSRF_HEADER
 from web.errors import STATUS_BY_CODE
@@ -47,6 +48,9 @@ class Operation:
 
 _READ = (404, 410)
 _CHANGE = (401, 403, 404, 409, 410, 413, 422)
+_ADMIN_ACT = (401, 403, 404, 413, 422)
+_ADMIN_AUTHOR = "/api/v1/admin/authors/{author_id}"
+_ADMIN_PAGE = "/api/v1/admin/pages/{title:path}"
 
 # fmt: off
 OPERATIONS: tuple[Operation, ...] = (
@@ -135,6 +139,86 @@ OPERATIONS: tuple[Operation, ...] = (
         "GET", "/.well-known/wiki-signing-keys.json", "signing_keys", "audit",
         "The public keys the signatures are checked with.",
         answer=models.SigningKeys,
+    ),
+    Operation(
+        "GET", "/api/v1/admin/audit", "audit_log", "admin",
+        "Administrators only (bearer token or session): every event of every aggregate,"
+        " newest first, filtered by author, page, event type and time; no page text.",
+        query=audit_models.AuditQuery, answer=audit_models.AuditEvents,
+        errors=(401, 403, 422),
+    ),
+    Operation(
+        "GET", "/api/v1/admin/integrity", "integrity", "admin",
+        "Administrators only (bearer token or session): run the verifier over the live"
+        " store, as `wikiengine verify` does; can take seconds on a large store.",
+        answer=integrity_models.IntegrityReport, errors=(401, 403),
+    ),
+    # Administrators' acts (web/admin_api.py): bearer token, or session with X-CSRF-Token.
+    Operation(
+        "POST", _ADMIN_AUTHOR + "/verify", "admin_verify_author", "admin",
+        "Confirm that the author's name is the person's real one (no body needed).",
+        answer=admin_models.AuthorState, errors=_ADMIN_ACT, signed_in=True,
+    ),
+    Operation(
+        "POST", _ADMIN_AUTHOR + "/block", "admin_block_author", "admin",
+        "Block the author from changing anything; the reason is signed with the act.",
+        body=admin_models.Reasoned, answer=admin_models.AuthorState, errors=_ADMIN_ACT,
+        signed_in=True,
+    ),
+    Operation(
+        "POST", _ADMIN_AUTHOR + "/unblock", "admin_unblock_author", "admin",
+        "Lift the author's block; the reason is signed with the act.",
+        body=admin_models.Reasoned, answer=admin_models.AuthorState, errors=_ADMIN_ACT,
+        signed_in=True,
+    ),
+    Operation(
+        "POST", _ADMIN_AUTHOR + "/roles", "admin_author_roles", "admin",
+        'Grant (`"grant": true`) or revoke (`"grant": false`) the administrator role.',
+        body=admin_models.RoleChange, answer=admin_models.AuthorState, errors=_ADMIN_ACT,
+        signed_in=True,
+    ),
+    Operation(
+        "POST", _ADMIN_PAGE + "/protect", "admin_protect_page", "admin",
+        "Only administrators may change the page from now on.",
+        body=admin_models.Reasoned, answer=admin_models.PageState, errors=_ADMIN_ACT,
+        signed_in=True,
+    ),
+    Operation(
+        "POST", _ADMIN_PAGE + "/unprotect", "admin_unprotect_page", "admin",
+        "Let every verified author change the page again.",
+        body=admin_models.Reasoned, answer=admin_models.PageState, errors=_ADMIN_ACT,
+        signed_in=True,
+    ),
+    Operation(
+        "POST", _ADMIN_PAGE + "/delete", "admin_delete_page", "admin",
+        "Hide the page from readers; its history stays, and it can be restored.",
+        body=admin_models.Reasoned, answer=admin_models.PageState, errors=_ADMIN_ACT,
+        signed_in=True,
+    ),
+    Operation(
+        "POST", _ADMIN_PAGE + "/restore", "admin_restore_page", "admin",
+        "Show a deleted page to readers again.",
+        body=admin_models.Reasoned, answer=admin_models.PageState, errors=_ADMIN_ACT,
+        signed_in=True,
+    ),
+    Operation(
+        "POST", _ADMIN_PAGE + "/revisions/{version:int}/suppress", "admin_suppress_revision",
+        "admin",
+        "Hide an earlier revision's text from every public surface; author, time, summary"
+        " and digest stay (422 for the current text: save a new version first).",
+        body=admin_models.Reasoned, answer=admin_models.PageState, errors=_ADMIN_ACT,
+        signed_in=True,
+    ),
+    Operation(
+        "GET", _ADMIN_PAGE + "/revisions/{version:int}", "admin_get_revision", "admin",
+        "Any revision with its text, hidden or not; each read of hidden text is logged.",
+        answer=admin_models.AdministratorsRevision, errors=(401, 403, 404),
+    ),
+    Operation(
+        "GET", "/api/v1/admin/suppressed-reads", "admin_suppressed_reads", "admin",
+        "Administrators' reads of hidden text, newest first.",
+        query=admin_models.ReadsQuery, answer=admin_models.SuppressedReads,
+        errors=(401, 403, 422),
     ),
     Operation("GET", "/api/v1/openapi.json", "openapi", "api", "This document."),
 )

@@ -13,6 +13,7 @@ from storage.accounts import AccountStore
 from storage.eventstore import open_projector, open_wiki
 from storage.identities import IdentityStore
 from storage.queries import WikiReader
+from storage.readlog import SuppressedReads
 from storage.readmodel import SqlProjector
 from web.mail import Mailer, mailer_for
 from web.pagecache import PageCache
@@ -34,6 +35,7 @@ class Site:
     search_projector: SearchProjector | None
     accounts: AccountStore
     identities: IdentityStore  # OpenID Connect identities (issuer, subject) -> author
+    suppressed_reads: SuppressedReads  # administrators' reads of suppressed text
     mailer: Mailer
     secret_keys: tuple[str, ...]
     rate_limits: RateLimits = field(default_factory=RateLimits)
@@ -96,6 +98,7 @@ def open_site(
             search_projector=search,
             accounts=AccountStore(opened, hasher=hasher),
             identities=IdentityStore(opened),
+            suppressed_reads=SuppressedReads(opened),
             mailer=mailer or mailer_for(settings.mail),
             secret_keys=secret_keys(settings),
         )

@@ -46,7 +46,7 @@ from wikiengine.errors import (
     UnresolvedConflict,
 )
 from wikiengine.keyring import EVENT_TYPES as KEY_EVENT_TYPES
-from wikiengine.keyring import KEYRING_ID, Keyring
+from wikiengine.keyring import KEYRING_ID, Keyring, current_kid
 from wikiengine.kinds import check_page
 from wikiengine.merge import conflict_line, merge_texts
 from wikiengine.pages import EVENT_TYPES as PAGE_EVENT_TYPES
@@ -211,7 +211,8 @@ class Wiki(Application[UUID]):
         """On first start, publish the signing key in a self-signed event.
 
         A key that is not in an existing keyring is refused: a new key must be published
-        by a key auditors already trust (key rotation), never by itself.
+        by a key auditors already trust (key rotation), never by itself. So is a key that
+        a rotation replaced: a node still holding it must be given the current key file.
         """
         try:
             keyring = self._get(Keyring, KEYRING_ID)
@@ -221,7 +222,14 @@ class Wiki(Application[UUID]):
             if self.signer.kid not in keyring.keys:
                 raise Forbidden(
                     f"The signing key {self.signer.kid} is not in the published keyring"
-                    f" ({', '.join(sorted(keyring.keys))}); publish it by key rotation."
+                    f" ({', '.join(keyring.keys)}); publish it by key rotation."
+                )
+            current = current_kid(keyring.keys)
+            if self.signer.kid != current:
+                raise Forbidden(
+                    f"The signing key {self.signer.kid} was replaced by key {current}"
+                    f" (published {keyring.keys[current]['not_before']}): give this node the"
+                    " wiki's current key file."
                 )
             return
         data = {
@@ -238,7 +246,34 @@ class Wiki(Application[UUID]):
         except RecordConflictError:
             self.publish_signing_key()  # another process published at the same moment
 
+    def rotate_signing_key(self, successor: Signer) -> int | None:
+        """The operator replaces the signing key: `successor`'s public key is published
+        in an event signed by the key in use, which any key of the keyring may be (after
+        a lost new key, a retired one can still hand over). From then on the wiki signs
+        with `successor`; events signed before stay valid under the old key.
+        """
+        try:
+            keyring = self._get(Keyring, KEYRING_ID)
+        except AggregateNotFoundError:
+            raise Forbidden("No signing key is published yet: start the wiki first.") from None
+        if self.signer.kid not in keyring.keys:
+            raise Forbidden(f"The signing key {self.signer.kid} is not in the published keyring.")
+        if successor.kid in keyring.keys:
+            raise InvalidInput(f"The key {successor.kid} is published already.")
+        data = {
+            "new_kid": successor.kid,
+            "public_key": successor.public.public_key_b64,
+            "alg": "Ed25519",
+            "not_before": format_signed_at(self.clock()),
+        }
+        summary = f"Signing key {successor.kid} replaces {self.signer.kid}"
+        self._trigger(keyring, Keyring.KeyPublished, OPERATOR, summary, data)
+        nid = self._save(keyring)
+        self.signer = successor
+        return nid
+
     def published_keys(self) -> dict[str, dict[str, str]]:
+        """kid -> {"public_key", "not_before"}, in publication order (the newest last)."""
         try:
             return dict(self._get(Keyring, KEYRING_ID).keys)
         except AggregateNotFoundError:

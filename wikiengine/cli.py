@@ -12,14 +12,21 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
+from uuid import UUID
 
 from tqdm import tqdm
 
 from search.indexer import REBUILD_PROCESSES, open_search_projector
 from storage.accounts import AccountStore
-from storage.eventlog import export_log, last_position, stored_rows
-from storage.eventstore import open_projector, open_wiki, open_wiki_for_audit
-from storage.rows import line_from_row
+from storage.eventlog import export_log, last_position, verify_store
+from storage.eventstore import (
+    open_projector,
+    open_wiki,
+    open_wiki_for_audit,
+    rotate_signing_key,
+)
+from storage.identities import IdentityStore
+from storage.rows import Row
 from wikiengine.application import Wiki
 from wikiengine.config import Settings, load_settings
 from wikiengine.demo import load_demo
@@ -95,6 +102,21 @@ def _parser() -> argparse.ArgumentParser:
     token_create.add_argument("--label", default="cli", help="what the token is for")
     token_create.set_defaults(run=_token_create)
 
+    account = commands.add_parser("account", help="personal data of accounts").add_subparsers()
+    erase = account.add_parser(
+        "erase",
+        help="erase an author's e-mail address, password, API tokens and logins",
+        description="Erase the private data of one author: the account (e-mail address and"
+        " password hash), API tokens and OpenID Connect identities. They can no longer log"
+        " in; their public name stays on their edits in the signed history"
+        " (docs/privacy.md).",
+    )
+    subject = erase.add_mutually_exclusive_group(required=True)
+    subject.add_argument("--email", help="the account's e-mail address")
+    subject.add_argument("--author", help="the author id (for logins without an account)")
+    erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    erase.set_defaults(run=_account_erase)
+
     export = commands.add_parser("export", help="write the signed event log as JSON lines")
     export.add_argument("file", help="output file, or - for standard output")
     export.set_defaults(run=_export)
@@ -132,6 +154,15 @@ def _parser() -> argparse.ArgumentParser:
         "show", help="print the public keys as JSON (the KEYS.json an auditor pins)"
     )
     keys_show.set_defaults(run=_keys_show)
+    keys_rotate = keys.add_parser(
+        "rotate",
+        help="replace the signing key; the new key is published signed by the old one",
+        description="Make a new signing key, publish it in a key.published event signed by"
+        " the current key, keep the old key as <key file>.<old kid>.retired and write the new"
+        " one to the key file. Stop every server of the wiki first; afterwards copy the key"
+        " file to every node (docs/operating.md, Keys).",
+    )
+    keys_rotate.set_defaults(run=_keys_rotate)
     return parser
 
 
@@ -250,6 +281,51 @@ def _token_create(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _account_erase(args: argparse.Namespace, settings: Settings) -> int:
+    with open_wiki(settings) as wiki:
+        accounts, identities = AccountStore(wiki), IdentityStore(wiki)
+        if args.email is not None:
+            account = accounts.by_email(args.email)
+            if account is None:
+                print(f"wikiengine: no account for {args.email}", file=sys.stderr)
+                return 1
+            author_id = account.author_id
+        else:
+            try:
+                author_id = UUID(args.author)
+            except ValueError:
+                print(f"wikiengine: {args.author!r} is not an author id", file=sys.stderr)
+                return 2
+        name = wiki.author(author_id).name  # AuthorNotFound: no such author
+        account = accounts.by_author(author_id)
+        tokens, logins = accounts.tokens(author_id), identities.of_author(author_id)
+        if account is None and not tokens and not logins:
+            print(f"wikiengine: {name} (author {author_id}) has nothing to erase", file=sys.stderr)
+            return 1
+        print(f"{name} (author {author_id}):")
+        if account is not None:
+            print(f"  account {account.email} (e-mail address and password hash)")
+        print(f"  {len(tokens)} API token(s)")
+        for login in logins:
+            print(f"  identity {login.subject} at {login.issuer}")
+        if not args.yes and not _confirmed("Erase all of this? The name stays on their edits."):
+            print("wikiengine: nothing erased", file=sys.stderr)
+            return 1
+        erased = accounts.erase(author_id)
+        forgotten = identities.forget(author_id)
+    what = [f"account {erased.email}"] if erased.email is not None else []
+    what += [f"{erased.tokens} API token(s)", f"{len(forgotten)} identity(ies)"]
+    print(f"erased {', '.join(what)} of {name} (author {author_id})")
+    print("their name stays on their edits: the signed history is not changed")
+    return 0
+
+
+def _confirmed(question: str) -> bool:
+    if not sys.stdin.isatty():
+        raise SystemExit("wikiengine: no terminal to ask in; add --yes to go ahead")
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes", "j", "ja")
+
+
 def _export(args: argparse.Namespace, settings: Settings) -> int:
     with open_wiki_for_audit(settings) as wiki:
         total = last_position(wiki)
@@ -298,24 +374,12 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _verify_store(wiki: Wiki, jobs: int | None) -> Report:
-    """The live store, trusting the key this server signs with (and its rotations).
+    """The live store (`storage.eventlog.verify_store`), with a progress bar."""
 
-    Every text is checked against its digest, suppressed or not: only the public export
-    redacts. Worker processes decode the rows they check.
-    """
-    until = last_position(wiki)
-    rows = _progress(stored_rows(wiki, until=until), until, "verifying")
-    return verify_lines(rows, [wiki.signer.public], _candidate_keys(wiki), jobs, line_from_row)
+    def watched(rows: Iterator[Row], total: int) -> Iterator[Row]:
+        return _progress(rows, total, "verifying")
 
-
-def _candidate_keys(wiki: Wiki) -> list[PublicKey]:
-    """Keys the keyring publishes: workers pre-check signatures with them. Only a speed-up:
-    the verifier decides trust in log order and re-checks any line they do not cover."""
-    try:
-        published = wiki.published_keys()
-    except Exception:  # a damaged keyring is reported by the check itself
-        return []
-    return [PublicKey.from_b64(kid, entry["public_key"]) for kid, entry in published.items()]
+    return verify_store(wiki, jobs=jobs, watch=watched)
 
 
 def _verify_export(export: Path, trusted: list[PublicKey], jobs: int | None) -> Report:
@@ -348,6 +412,26 @@ def _print_report(report: Report, *, as_json: bool) -> None:
 
 def _keys_show(_args: argparse.Namespace, settings: Settings) -> int:
     with open_wiki(settings) as wiki:
+        document = keys_document(wiki.published_keys())
+    print(json.dumps(document, indent=2))
+    return 0
+
+
+def _keys_rotate(_args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        rotation = rotate_signing_key(settings)
+    except OSError as error:  # the key files; the message says what to do by hand
+        print(f"wikiengine: {error}", file=sys.stderr)
+        return 1
+    # The summary goes to standard error: standard output is the new keys document, the
+    # same as `keys show` prints, ready to hand to auditors.
+    print(
+        f"wikiengine: new signing key {rotation.new_kid} published, signed by the old key"
+        f" {rotation.old_kid}.\nThe old private key is kept in {rotation.retired_file}."
+        f"\nCopy {settings.signing_key_file} to every node before starting it.",
+        file=sys.stderr,
+    )
+    with open_wiki_for_audit(settings) as wiki:
         document = keys_document(wiki.published_keys())
     print(json.dumps(document, indent=2))
     return 0

@@ -1,8 +1,9 @@
 """The keyring: an aggregate whose events publish the public keys signatures verify against.
 
 The first key publishes itself (a self-signed event); later keys are published in an
-event signed by a key already in the ring, so an auditor who pins one key can follow
-every rotation.
+event signed by a key already in the ring (`wikiengine keys rotate`), so an auditor who
+pins the first key can follow every rotation. Keys are kept in the order they were
+published; the last one is the key the wiki signs with.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,7 @@ KEYRING_ID = uuid5(NAMESPACE_URL, "/innovationswiki/keyring")
 
 class Keyring(SignedAggregate):
     if TYPE_CHECKING:  # state is set by events; class annotations would make a dataclass
-        keys: dict[str, dict[str, str]]  # kid -> {"public_key", "not_before"}
+        keys: dict[str, dict[str, str]]  # kid -> {"public_key", "not_before"}, oldest first
 
     class Started(SignedCreated):
         def apply_data(self, aggregate: Any, data: dict[str, Any]) -> None:
@@ -36,9 +37,15 @@ EVENT_TYPES: dict[type, str] = {
 }
 
 
+def current_kid(keys: dict[str, dict[str, str]]) -> str:
+    """The kid published last in `keys` (a keyring's keys, in publication order)."""
+    return next(reversed(keys))
+
+
 def keys_document(keys: dict[str, dict[str, str]]) -> dict[str, Any]:
     """The public keys as auditors pin them (`wikiengine keys show`, and served at
-    `/.well-known/wiki-signing-keys.json`)."""
+    `/.well-known/wiki-signing-keys.json`), oldest first: the first is the key the
+    keyring started with, the last the one the wiki signs with now."""
     return {
         "keys": [
             {
@@ -47,6 +54,6 @@ def keys_document(keys: dict[str, dict[str, str]]) -> dict[str, Any]:
                 "public_key": entry["public_key"],
                 "not_before": entry["not_before"],
             }
-            for kid, entry in sorted(keys.items())
+            for kid, entry in keys.items()
         ]
     }

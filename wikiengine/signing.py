@@ -10,6 +10,8 @@ import functools
 import hashlib
 import json
 import os
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,16 +127,29 @@ def _ed25519_key(public_key: bytes) -> Ed25519PublicKey:
 
 
 class Signer:
-    """The server's private signing key. It attests: this verified author made this change."""
+    """The server's private signing key. It attests: this verified author made this change.
 
-    def __init__(self, private_key: Ed25519PrivateKey) -> None:
+    `predecessors` are the public keys this key replaced (oldest first), kept in the key
+    file so that a check of the live store trusts the wiki's first key without the
+    retired private keys (`docs/operating.md`, Keys).
+    """
+
+    def __init__(
+        self, private_key: Ed25519PrivateKey, predecessors: Sequence[PublicKey] = ()
+    ) -> None:
         self._private_key = private_key
         public = raw_public_key(private_key.public_key())
         self.public = PublicKey(kid=key_id(public), public_key=public)
+        self.predecessors = tuple(predecessors)
 
     @property
     def kid(self) -> str:
         return self.public.kid
+
+    @property
+    def lineage(self) -> tuple[PublicKey, ...]:
+        """Every key this key file vouches for: the keys it replaced, then its own."""
+        return (*self.predecessors, self.public)
 
     def sign(self, payload: dict[str, Any]) -> str:
         """Base64url Ed25519 signature of the canonical message for `payload`."""
@@ -144,12 +159,48 @@ class Signer:
     def generate(cls) -> "Signer":
         return cls(Ed25519PrivateKey.generate())
 
+    def successor(self) -> "Signer":
+        """A new key that replaces this one (key rotation)."""
+        return Signer(Ed25519PrivateKey.generate(), self.lineage)
+
     @classmethod
     def load(cls, path: Path) -> "Signer":
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        """The key in a key file: one private key block, then the public keys it replaced."""
+        private: list[bytes] = []
+        predecessors = []
+        for label, block in _pem_blocks(path.read_bytes()):
+            if label.endswith(b"PRIVATE KEY"):
+                private.append(block)
+            elif label == b"PUBLIC KEY":
+                public = serialization.load_pem_public_key(block)
+                if not isinstance(public, Ed25519PublicKey):
+                    raise ValueError(f"{path} lists a public key that is not Ed25519")
+                raw = raw_public_key(public)
+                predecessors.append(PublicKey(kid=key_id(raw), public_key=raw))
+        if len(private) != 1:
+            raise ValueError(f"{path} must hold exactly one private key")
+        key = serialization.load_pem_private_key(private[0], password=None)
         if not isinstance(key, Ed25519PrivateKey):
             raise ValueError(f"{path} does not hold an Ed25519 private key")
-        return cls(key)
+        return cls(key, predecessors)
+
+    def pem(self) -> bytes:
+        """The key file's content: the private key (PKCS#8 PEM), then each replaced
+        public key (SubjectPublicKeyInfo PEM), oldest first."""
+        blocks = [
+            self._private_key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        ]
+        for key in self.predecessors:
+            blocks.append(
+                _ed25519_key(key.public_key).public_bytes(
+                    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+                )
+            )
+        return b"".join(blocks)
 
     def save_new(self, path: Path) -> "Signer":
         """Write this key to `path` (mode 0600) unless a key is there already; return the
@@ -158,18 +209,7 @@ class Signer:
         The key is written to a temporary file and linked into place, so a concurrent
         starter never reads a half-written key, and of two starters exactly one key wins.
         """
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        pem = self._private_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as file:
-            file.write(pem)
-            file.flush()
-            os.fsync(file.fileno())
+        temporary = self._write_temporary(path, f".{path.name}.{os.getpid()}.tmp")
         try:
             os.link(temporary, path)
         except FileExistsError:
@@ -177,3 +217,42 @@ class Signer:
         finally:
             temporary.unlink()
         return self
+
+    def write_beside(self, path: Path, name: str) -> Path:
+        """Write this key to a new file `name` (mode 0600) in `path`'s directory, for
+        `replace` to move into place; returns the file."""
+        return self._write_temporary(path, name)
+
+    @staticmethod
+    def replace(path: Path, written: Path) -> None:
+        """Move a key file made by `write_beside` over `path` in one step: a process that
+        starts meanwhile reads the old key or the new one, never half of either."""
+        written.replace(path)
+        _sync_directory(path.parent)
+
+    def _write_temporary(self, path: Path, name: str) -> Path:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        temporary = path.with_name(name)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as file:
+            file.write(self.pem())
+            file.flush()
+            os.fsync(file.fileno())
+        return temporary
+
+
+_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----.*?-----END \1-----", re.DOTALL)
+
+
+def _pem_blocks(data: bytes) -> list[tuple[bytes, bytes]]:
+    """(label, block) of each PEM block in `data`, in order."""
+    return [(found.group(1), found.group(0) + b"\n") for found in _PEM_BLOCK.finditer(data)]
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make a rename in `directory` durable (a crash must not bring the old key back)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
