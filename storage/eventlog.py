@@ -65,9 +65,11 @@ def verify_store(
     jobs: int | None = None,
     watch: Callable[[Iterator[Row], int], Iterator[Row]] | None = None,
 ) -> Report:
-    """Verify the live store up to its newest position now, trusting the keys of the
-    wiki's key file: its own and those it replaced (`Signer.lineage`), so the wiki's
-    first key is pinned and every later key must be published by a key trusted before.
+    """Verify the live store up to its newest position now, trusting only the FIRST key
+    of the wiki's key file (`Signer.lineage`: the keys it replaced, then its own), as an
+    auditor who pinned it would: every later key must be published in the log by the key
+    it replaces. (Trusting every key of the file would pass a log whose keyring history
+    was deleted and republished by the newest key.)
 
     Every text is checked against its digest, suppressed or not: only the public export
     redacts. With `jobs` > 1 worker processes decode the rows they check. `watch` wraps
@@ -77,7 +79,8 @@ def verify_store(
     rows = stored_rows(wiki, until=until)
     if watch is not None:
         rows = watch(rows, until)
-    return verify_lines(rows, wiki.signer.lineage, _candidate_keys(wiki), jobs, line_from_row)
+    pinned = wiki.signer.lineage[:1]
+    return verify_lines(rows, pinned, _candidate_keys(wiki), jobs, line_from_row)
 
 
 def _candidate_keys(wiki: Wiki) -> list[PublicKey]:

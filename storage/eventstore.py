@@ -43,7 +43,6 @@ class Rotation:
 
     old_kid: str
     new_kid: str
-    retired_file: Path  # the replaced private key, kept until the operator disposes of it
     notification_id: int | None
 
 
@@ -170,8 +169,8 @@ def _publish_key(wiki: Wiki, key_file: Path, signer: Signer) -> Wiki:
 
 def rotate_signing_key(settings: Settings) -> Rotation:
     """`wikiengine keys rotate`: publish a new key in an event signed by the key file's
-    key, keep the old key as `<key file>.<old kid>.retired`, and put the new one in the
-    key file (`docs/operating.md`, Keys).
+    key (the current one) and put the new one in the key file (`docs/operating.md`, Keys).
+    The old private key is not kept: from the rotation on, verifiers refuse what it signs.
 
     Refused while a server runs on the store (it holds the projector lock): it would go on
     signing with the old key, which still verifies but defeats the rotation. The new key
@@ -198,18 +197,13 @@ def _rotate(wiki: Wiki, key_file: Path) -> Rotation:
     old = wiki.signer
     new = old.successor()
     written = new.write_beside(key_file, f".{key_file.name}.{new.kid}.new")
-    retired = key_file.with_name(f"{key_file.name}.{old.kid}.retired")
-    kept_already = retired.exists()
     notification_id = None
     try:
-        old.save_new(retired)
         notification_id = wiki.rotate_signing_key(new)
     except Exception:
         # A save whose answer was lost may still have landed: then the key is in force.
         if not _published(wiki, new.kid, written):
             written.unlink()
-            if not kept_already:
-                retired.unlink(missing_ok=True)
             raise
     try:
         Signer.replace(key_file, written)
@@ -218,7 +212,7 @@ def _rotate(wiki: Wiki, key_file: Path) -> Rotation:
             f"The new key {new.kid} is published, but could not replace {key_file}: move"
             f" {written} there by hand ({error})."
         ) from error
-    return Rotation(old.kid, new.kid, retired, notification_id)
+    return Rotation(old.kid, new.kid, notification_id)
 
 
 def _published(wiki: Wiki, kid: str, written: Path) -> bool:

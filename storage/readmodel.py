@@ -15,7 +15,13 @@ from eventsourcing.sqlite import SQLiteFactory, SQLiteTrackingRecorder
 from psycopg_pool import ConnectionPool
 
 from storage.projection import Batch, PageCache, render, stale_pages, write_renderings
-from storage.schema import CREATE_STATEMENTS, DROP_STATEMENTS, TABLES
+from storage.schema import (
+    CREATE_STATEMENTS,
+    DROP_STATEMENTS,
+    READ_MODEL_VERSION,
+    TABLES,
+    VERSION_TABLE,
+)
 from storage.sql import Sql
 from wikiengine.application import Wiki
 from wikiengine.projector import Projector
@@ -32,8 +38,19 @@ class ReadModel(TrackingRecorder):
     pages: PageCache
 
     def create_table(self) -> None:
-        """The tracking table (eventsourcing's), then the views' tables (ours)."""
+        """The tracking table (eventsourcing's), then the views' tables (ours); views of
+        another shape than this release's are rebuilt (their position is forgotten)."""
         super().create_table()  # type: ignore[misc]
+        with self._write() as sql:
+            sql.run(f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version INTEGER NOT NULL)")
+            row = sql.row(f"SELECT max(version) FROM {VERSION_TABLE}")  # noqa: S608
+            built_for = row[0] if row is not None else None
+        if built_for != READ_MODEL_VERSION:
+            self.reset()
+            with self._write() as sql:
+                sql.run(f"DELETE FROM {VERSION_TABLE}")  # noqa: S608
+                sql.run(f"INSERT INTO {VERSION_TABLE} VALUES (?)", (READ_MODEL_VERSION,))  # noqa: S608
+            return
         with self._write() as sql:
             for statement in CREATE_STATEMENTS:
                 sql.run(statement)

@@ -5,6 +5,11 @@ tables and fills them again from the log. Text columns hold JSON where a value i
 list or mapping; flags are 0/1 integers so one definition serves SQLite and PostgreSQL.
 """
 
+# The shape of the tables below. A read model built for another shape (an older release
+# without a table, say) is dropped and rebuilt from the log when the server opens it.
+READ_MODEL_VERSION = 2
+VERSION_TABLE = "view_schema"
+
 TABLES = (
     "view_pages",
     "view_slugs",

@@ -24,7 +24,7 @@ from web.mail import FileMailer
 from web.site import Site, open_site
 from wikiengine.attribution import OPERATOR, Actor
 from wikiengine.cli import main
-from wikiengine.config import KEYS, Settings
+from wikiengine.config import KEYS, Settings, load_settings
 from wikiengine.errors import Forbidden
 from wikiengine.keyring import KEYRING_ID
 from wikiengine.signing import Signer
@@ -129,11 +129,8 @@ def test_rotation_publishes_the_new_key_under_the_old_one_and_signs_with_it(
     assert [key["kid"] for key in document["keys"]] == [old.kid, new.kid]
     assert load_keys(document)[1] == new.public
     assert new.kid in err and old.kid in err
-    retired = key_file.with_name(f"{key_file.name}.{old.kid}.retired")
-    assert str(retired) in err
-    assert Signer.load(retired).kid == old.kid
-    assert mode(key_file) == mode(retired) == 0o600
-    assert stray_files(settings) == []
+    assert mode(key_file) == 0o600
+    assert stray_files(settings) == []  # the old private key is not kept anywhere
 
     edit(settings, admin, "Vandværk", "Anden udgave.\n", 1)  # a restarted server
     after = export(cli, tmp_path, "after.jsonl")
@@ -253,38 +250,70 @@ def test_rotation_is_refused_while_a_server_holds_the_store(
     assert cli("keys", "rotate")[0] == 0  # once the server is gone
 
 
-def test_a_node_left_with_the_old_key_does_not_start_but_can_hand_over_again(
+def test_a_node_left_with_the_old_key_neither_starts_nor_hands_over(
     cli: Cli,
     settings: Settings,
-    admin: uuid.UUID,
-    pinned: Path,
+    admin: uuid.UUID,  # the store and its key exist
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     key_file = settings.signing_key_file
-    old = Signer.load(key_file)
-    assert cli("keys", "rotate")[0] == 0
-    lost = Signer.load(key_file)
     stale_node = tmp_path / "node-2-key.pem"
-    stale_node.write_bytes(key_file.with_name(f"{key_file.name}.{old.kid}.retired").read_bytes())
+    stale_node.write_bytes(key_file.read_bytes())  # copied before the rotation
+    assert cli("keys", "rotate")[0] == 0
+    current = Signer.load(key_file)
     stale_settings = settings.model_copy(update={"signing_key_file": stale_node})
 
-    with pytest.raises(Forbidden, match=f"replaced by key {lost.kid}"):
+    with pytest.raises(Forbidden, match=f"replaced by key {current.kid}"):
         open_wiki(stale_settings)
 
-    # The new key was lost before anyone copied it: the retired key still hands over.
+    # A replaced key hands over nothing: else a stolen old key could publish its own.
     monkeypatch.setenv("WIKI_SIGNING_KEY_FILE", str(stale_node))
-    status, out, err = cli("keys", "rotate")
-    assert status == 0, err
-    third = Signer.load(stale_node)
-    assert [key["kid"] for key in json.loads(out)["keys"]] == [old.kid, lost.kid, third.kid]
-    assert third.predecessors == (old.public,)
-    edit(
-        settings.model_copy(update={"signing_key_file": stale_node}), admin, "Ny", "Tekst.\n", None
+    status, _out, err = cli("keys", "rotate")
+    assert status == 1 and f"Only the current signing key {current.kid}" in err
+
+
+def test_a_replaced_key_signs_nothing_that_verifies(
+    cli: Cli, settings: Settings, admin: uuid.UUID, pinned: Path, tmp_path: Path
+) -> None:
+    """Whoever stole the first key cannot write history after the rotation, nor hand the
+    wiki to a key of their own."""
+    old = Signer.load(settings.signing_key_file)
+    assert cli("keys", "rotate")[0] == 0
+    forged = ExportFile(export(cli, tmp_path, "forged.jsonl"))
+    thief = Signer.generate()
+    publication = forged.append_signed(
+        old,
+        "key.published",
+        KEYRING_ID,
+        OPERATOR,
+        {
+            "new_kid": thief.kid,
+            "public_key": thief.public.public_key_b64,
+            "alg": "Ed25519",
+            "not_before": forged.next_signed_at(),
+        },
     )
-    status, report = verify_export(cli, export(cli, tmp_path, "wiki.jsonl"), pinned)
-    assert (status, report["problems"]) == (0, [])
-    assert cli("verify")[0] == 0
+    page = next(line for line in forged.lines if isinstance(line, dict) and "body" in line)
+    admin_actor = Actor(id=str(admin), name=ADMIN, verification="operator")
+    edit_line = forged.append_signed(
+        thief,
+        "page.edited",
+        page["aggregate_id"],
+        admin_actor,
+        {"base_version": 1, "merged": False},
+        body="Skrevet med en stjålen nøgle.\n",
+    )
+    forged.save()
+
+    status, report = verify_export(cli, forged.path, pinned)
+
+    assert status == 1
+    found = {(p["kind"], p["aggregate_id"], p["version"]) for p in report["problems"]}
+    assert found == {
+        ("retired_key", str(KEYRING_ID), publication["version"]),
+        ("unknown_key", page["aggregate_id"], edit_line["version"]),
+    }
 
 
 @pytest.fixture
@@ -359,3 +388,18 @@ def test_a_key_file_with_two_private_keys_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match="exactly one private key"):
         Signer.load(path)
+
+
+def test_a_rotated_key_never_publishes_itself_into_a_store_without_a_keyring(
+    cli: Cli, settings: Settings, admin: uuid.UUID, tmp_path: Path
+) -> None:
+    """A keyring deleted from the database must not be quietly replaced by one the newest
+    key signs itself: the live check and auditors pin the first key."""
+    assert cli("keys", "rotate")[0] == 0
+    rotated = tmp_path / "rotated.pem"
+    rotated.write_bytes(settings.signing_key_file.read_bytes())
+    empty = load_settings(
+        {"WIKI_DATA_DIR": str(tmp_path / "empty"), "WIKI_SIGNING_KEY_FILE": str(rotated)}
+    )
+    with pytest.raises(Forbidden, match="rotated key never publishes itself"):
+        open_wiki(empty)

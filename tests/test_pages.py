@@ -138,3 +138,22 @@ def test_saving_the_same_text_again_reports_no_merge(wiki: Wiki, editor: uuid.UU
     wiki.save_page(editor, "Uændret", "Tekst.\n")
     result = wiki.save_page(editor, "Uændret", "Tekst.\n", base_version=None)
     assert (result.version, result.changed, result.merged) == (1, False, False)
+
+
+def test_a_version_that_only_moderated_the_page_does_not_bring_hidden_text_back(
+    wiki: Wiki, editor: uuid.UUID, admin: uuid.UUID
+) -> None:
+    """v3 only protected the page, so it shows v2's text: once v2 is hidden, neither a
+    revert to v3 nor a merge from v3 may reach that text."""
+    wiki.save_page(editor, "Side", "Ren tekst.\n")
+    wiki.save_page(editor, "Side", "Ren tekst.\nHEMMELIG CPR 010101-1234\n", base_version=1)
+    wiki.protect_page(admin, "Side", "ro")  # v3
+    wiki.unprotect_page(admin, "Side", "ro igen")  # v4
+    wiki.save_page(editor, "Side", "Ren tekst.\n", base_version=4)  # v5
+    wiki.suppress_revision(admin, "Side", 2, "personoplysninger")  # v6
+    with pytest.raises(RevisionSuppressed):
+        wiki.revert_page(editor, "Side", 3)
+    with pytest.raises(RevisionSuppressed):
+        wiki.save_page(editor, "Side", "Ren tekst.\nNoget andet.\n", base_version=3)
+    assert "HEMMELIG" not in wiki.page_by_title("Side").body
+    wiki.revert_page(editor, "Side", 1)  # a version with text of its own still works

@@ -9,11 +9,13 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import IntegrityError
 
+from storage.eventstore import open_projector
 from storage.queries import WikiReader
 from storage.readmodel import SqlProjector
 from tests.conftest import view_rows
 from tests.tamper import EventTable
 from wikiengine.application import Wiki
+from wikiengine.config import Settings
 from wikiengine.errors import PageNotFound, RevisionNotFound, RevisionSuppressed
 
 CASE = """---
@@ -566,3 +568,24 @@ def test_lists_are_in_danish_order_on_every_database(
     ]
     assert [link.title for link in reader.links("Forside")] == expected
     assert [link.title for link in reader.backlinks("Forside")] == expected
+
+
+def test_a_read_model_of_an_older_shape_is_rebuilt_when_opened(
+    wiki: Wiki, editor: uuid.UUID, settings: Settings, projector: SqlProjector
+) -> None:
+    """An upgrade that adds a table (the audit log did) must not leave it empty while the
+    position says everything is applied."""
+    wiki.save_page(editor, "Side", "Tekst.\n")
+    projector.catch_up()
+    expected = view_rows(projector)
+    with projector.view._write() as sql:  # as a release without `view_audit` left it
+        sql.run("DROP TABLE view_audit")
+        sql.run("DROP TABLE view_schema")
+
+    reopened = open_projector(settings, wiki)
+    try:
+        assert reopened.view.position() == 0  # forgotten: the next catch-up rebuilds
+        reopened.catch_up()
+        assert view_rows(reopened) == expected
+    finally:
+        reopened.view.close()

@@ -56,7 +56,7 @@ from wikiengine.permissions import (
     require_editor,
     require_may_change_page,
 )
-from wikiengine.signed import SignedAggregate, SignedEvent
+from wikiengine.signed import SignedAggregate, SignedBodyEvent, SignedEvent
 from wikiengine.signing import Signer, payload_digest
 from wikiengine.text import normalise_text, sha256_hex
 from wikiengine.titles import new_title, normalise_title, slug_for, slug_id
@@ -232,6 +232,14 @@ class Wiki(Application[UUID]):
                     " wiki's current key file."
                 )
             return
+        if self.signer.predecessors:
+            # A key that replaced others was published by them: a store without a keyring
+            # lost its history (or had it deleted), and a self-published key would hide that.
+            raise Forbidden(
+                f"This store has no keyring, but the signing key {self.signer.kid} replaced"
+                " earlier keys: restore the store from a backup; a rotated key never"
+                " publishes itself."
+            )
         data = {
             "new_kid": self.signer.kid,
             "public_key": self.signer.public.public_key_b64,
@@ -248,16 +256,19 @@ class Wiki(Application[UUID]):
 
     def rotate_signing_key(self, successor: Signer) -> int | None:
         """The operator replaces the signing key: `successor`'s public key is published
-        in an event signed by the key in use, which any key of the keyring may be (after
-        a lost new key, a retired one can still hand over). From then on the wiki signs
-        with `successor`; events signed before stay valid under the old key.
+        in an event signed by the current key (the newest of the keyring: a replaced key
+        hands over nothing, or a stolen old key could). From then on the wiki signs with
+        `successor`; events signed before stay valid, and the old key signs nothing more.
         """
         try:
             keyring = self._get(Keyring, KEYRING_ID)
         except AggregateNotFoundError:
             raise Forbidden("No signing key is published yet: start the wiki first.") from None
-        if self.signer.kid not in keyring.keys:
-            raise Forbidden(f"The signing key {self.signer.kid} is not in the published keyring.")
+        newest = current_kid(keyring.keys)
+        if self.signer.kid != newest:
+            raise Forbidden(
+                f"Only the current signing key {newest} can hand over, not {self.signer.kid}."
+            )
         if successor.kid in keyring.keys:
             raise InvalidInput(f"The key {successor.kid} is published already.")
         data = {
@@ -473,9 +484,9 @@ class Wiki(Application[UUID]):
         if page.deleted:
             raise PageDeleted(page.title)
         _check_base(base_version, page.version)
-        if base_version in page.suppressed:
+        if self._shows_hidden_text(page, base_version):
             # A merge against hidden text would let its outcome tell what the text says.
-            raise RevisionSuppressed(base_version)
+            raise RevisionSuppressed(base_version or 0)
         # No base: the caller thought the page did not exist yet; their base is empty text.
         merged = False
         if base_version != page.version and self._body_at(page, base_version) != page.body:
@@ -517,7 +528,7 @@ class Wiki(Application[UUID]):
         page = self.page_by_title(title)
         if not 0 < to_version <= page.version:
             raise RevisionNotFound(f"{page.title} has no version {to_version}.")
-        if to_version in page.suppressed:
+        if self._shows_hidden_text(page, to_version):
             raise RevisionSuppressed(to_version)
         old = self.page_at(page.id, to_version)
         clean_summary = _clean_summary(summary) or f"Reverted to version {to_version}"
@@ -699,6 +710,16 @@ class Wiki(Application[UUID]):
             return self._get(Author, author_id)
         except AggregateNotFoundError:
             raise AuthorNotFound(f"No author with id {author_id}.") from None
+
+    def _shows_hidden_text(self, page: Page, version: int | None) -> bool:
+        """Whether `version` of `page` shows a suppressed text: its own, or (a version that
+        only renamed or moderated the page) that of the last version that set the text."""
+        if version is None or not page.suppressed:
+            return False
+        for event in self.events.get(page.id, lte=version, desc=True):
+            if isinstance(event, SignedBodyEvent):
+                return event.originator_version in page.suppressed
+        return False
 
     def _body_at(self, page: Page, version: int | None) -> str:
         if version is None:

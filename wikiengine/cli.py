@@ -158,9 +158,9 @@ def _parser() -> argparse.ArgumentParser:
         "rotate",
         help="replace the signing key; the new key is published signed by the old one",
         description="Make a new signing key, publish it in a key.published event signed by"
-        " the current key, keep the old key as <key file>.<old kid>.retired and write the new"
-        " one to the key file. Stop every server of the wiki first; afterwards copy the key"
-        " file to every node (docs/operating.md, Keys).",
+        " the current key, and write the new one to the key file (the old private key is not"
+        " kept: verifiers refuse what it signs from now on). Stop every server of the wiki"
+        " first; afterwards copy the key file to every node (docs/operating.md, Keys).",
     )
     keys_rotate.set_defaults(run=_keys_rotate)
     return parser
@@ -427,8 +427,9 @@ def _keys_rotate(_args: argparse.Namespace, settings: Settings) -> int:
     # same as `keys show` prints, ready to hand to auditors.
     print(
         f"wikiengine: new signing key {rotation.new_kid} published, signed by the old key"
-        f" {rotation.old_kid}.\nThe old private key is kept in {rotation.retired_file}."
-        f"\nCopy {settings.signing_key_file} to every node before starting it.",
+        f" {rotation.old_kid}, which verifiers no longer accept for anything new."
+        f"\nBack up {settings.signing_key_file} now and copy it to every node before"
+        " starting it.",
         file=sys.stderr,
     )
     with open_wiki_for_audit(settings) as wiki:

@@ -130,8 +130,8 @@ class Signer:
     """The server's private signing key. It attests: this verified author made this change.
 
     `predecessors` are the public keys this key replaced (oldest first), kept in the key
-    file so that a check of the live store trusts the wiki's first key without the
-    retired private keys (`docs/operating.md`, Keys).
+    file so that a check of the live store can pin the wiki's first key (the replaced
+    private keys are not kept: `docs/operating.md`, Keys).
     """
 
     def __init__(

@@ -163,6 +163,9 @@ class Verifier:
 
     def __init__(self, trusted_keys: Iterable[PublicKey]) -> None:
         self.keys: dict[str, PublicKey] = {key.kid: key for key in trusted_keys}
+        # Keys a rotation replaced: whatever they sign afterwards is refused, so a stolen
+        # old key cannot write history (nor publish a key of its own) once rotated away.
+        self._retired: set[str] = set()
         self.report = Report()
         self._chains: dict[str, _Chain] = {}
         self._authors: dict[str, _AuthorState] = {}
@@ -263,6 +266,9 @@ class Verifier:
             key = self._self_published_key(payload)
         if key is None:
             self.problem(line, "unknown_key", f"signed with key {kid!r}, which is not trusted")
+            return False
+        if kid in self._retired:
+            self.problem(line, "retired_key", f"signed with key {kid}, which a rotation replaced")
             return False
         valid = seal.valid if seal.key == key.public_key else None
         if valid is None:  # the seal was checked against another key (or none): check here
@@ -395,10 +401,11 @@ class Verifier:
         elif event_type == "page.revision_suppressed" and isinstance(data.get("revision"), int):
             self._suppressions.add((aggregate, data["revision"]))
         elif event_type == "key.published":
-            self._add_key(data)
+            self._add_key(data, signed_by=payload["kid"])
 
-    def _add_key(self, data: dict[str, Any]) -> None:
-        """A key published by a trusted key becomes trusted (key rotation)."""
+    def _add_key(self, data: dict[str, Any], signed_by: str) -> None:
+        """A key published by a trusted key becomes trusted, and replaces that key (key
+        rotation): from here on only the new key signs."""
         kid, public = data.get("new_kid"), data.get("public_key")
         if not isinstance(kid, str) or not isinstance(public, str):
             return
@@ -409,6 +416,8 @@ class Verifier:
         known = self.keys.get(kid)
         if known is None or known.public_key == key.public_key:
             self.keys[kid] = key
+            if kid != signed_by:
+                self._retired.add(signed_by)
         else:
             self.report.problems.append(
                 Problem(
