@@ -283,3 +283,11 @@ def test_without_the_first_check_the_wiki_still_refuses(
     assert not wrong, "\n".join(wrong)
     assert walk.wiki.recorder.max_notification_id() == before
     assert walk.suppressed_reads.newest() == []
+
+
+def test_the_guard_holds_under_a_root_path(site: Site, editor: uuid.UUID) -> None:
+    """Behind a proxy that mounts the wiki at /wiki-app, admin paths are still guarded."""
+    with TestClient(create_app(site), root_path="/wiki-app") as client:
+        assert client.get("/wiki-app/admin/reads").status_code == 401
+        sign_in(client, site, editor)
+        assert client.get("/wiki-app/api/v1/admin/suppressed-reads").status_code == 403

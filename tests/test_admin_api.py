@@ -339,7 +339,7 @@ def test_suppress_needs_a_reason_and_an_earlier_text(
     current = client.post(f"{PAGE}/revisions/3/suppress", json={"reason": "x"}, headers=as_admin)
     error_of(current, 422, "invalid")
     missing = client.post(f"{PAGE}/revisions/9/suppress", json={"reason": "x"}, headers=as_admin)
-    error_of(missing, 422, "invalid")
+    error_of(missing, 404, "not_found")  # no such version
 
     assert site.wiki.page(page_id).suppressed == []
 

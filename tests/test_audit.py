@@ -26,6 +26,7 @@ from tests.test_translations import check_english
 from tests.web import sign_in
 from web.app import create_app
 from web.audit import CSV_COLUMNS
+from web.audit_models import _signed_at
 from web.site import Site
 from wikiengine.application import Wiki
 
@@ -381,7 +382,9 @@ def test_events_link_to_their_version_diff_and_authors(
     assert f'href="{edit["links"]["version"]}"' in page.text
     assert f'href="/authors/{edit["author"]["id"]}"' in page.text
     hidden = client.get("/admin/audit", params={"type": "page.revision_suppressed"})
-    assert 'href="/wiki/Hemmelig_side?version=1"' in hidden.text  # the hidden version
+    # The hidden version, where administrators may read it (and the read is logged).
+    assert 'href="/admin/pages/Hemmelig_side/revisions/1"' in hidden.text
+    assert client.get("/admin/pages/Hemmelig_side/revisions/1").status_code == 200
 
 
 # ---------------------------------------------------------------------- the page
@@ -610,3 +613,16 @@ def test_a_rebuilt_audit_table_equals_the_one_built_event_by_event(
     projector.catch_up()
 
     assert view_rows(projector) == incremental
+
+
+@pytest.mark.parametrize(
+    ("until", "signed_at"),
+    [
+        ("2026-01-31T10:00Z", "2026-01-31T10:00:59.999999Z"),  # the whole minute
+        ("2026-01-31T10:00:05Z", "2026-01-31T10:00:05.999999Z"),  # the whole second
+        ("2026-01-31T10:00:05.5Z", "2026-01-31T10:00:05.500000Z"),
+        ("2026-01-31", "2026-01-31T23:59:59.999999Z"),  # the whole day
+    ],
+)
+def test_until_takes_in_all_of_the_time_it_names(until: str, signed_at: str) -> None:
+    assert _signed_at(until, start_of_day=False) == signed_at

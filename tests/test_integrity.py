@@ -3,7 +3,6 @@ the verifier over the live store, its verdict on a healthy and a tampered store,
 see it, and one check at a time per process; on SQLite and PostgreSQL."""
 
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -20,7 +19,7 @@ from web.site import Site
 from wikiengine.application import Wiki
 from wikiengine.config import Settings
 from wikiengine.keyring import KEYRING_ID
-from wikiengine.verify import Problem, Report
+from wikiengine.verify import Report
 
 API = "/api/v1/admin/integrity"
 PAGE = "/admin/integrity"
@@ -201,47 +200,38 @@ def test_a_script_asks_with_an_administrators_token(
     assert response.json()["ok"] is True
 
 
-def test_who_waits_for_a_running_check_gets_the_next_one(
+def test_a_request_during_a_running_check_is_told_to_come_back(
     monkeypatch: pytest.MonkeyPatch, wiki: Wiki
 ) -> None:
-    """A second and third request during a check share one new check, started after they
-    asked: two runs for three requests, never two at once."""
+    """Waiting would hold a worker thread for the whole check: 503 with Retry-After."""
     started, release = threading.Event(), threading.Event()
-    runs: list[Report] = []
-    running = threading.Semaphore(1)
 
     def slow_verify(checked: Wiki, **_options: Any) -> Report:
-        assert checked is wiki
-        assert running.acquire(blocking=False), "two checks ran at once"
-        try:
-            started.set()
-            release.wait(5)
-            report = Report(events_checked=len(runs) + 1)
-            report.problems.append(Problem(None, None, None, "run", str(len(runs))))
-            runs.append(report)
-            return report
-        finally:
-            running.release()
+        started.set()
+        release.wait(5)
+        return Report(events_checked=1)
 
     monkeypatch.setattr(integrity, "verify_store", slow_verify)
     checks = integrity.IntegrityChecks()
-    answers: dict[str, Report] = {}
-
-    def ask(name: str) -> None:
-        answers[name] = checks.report(wiki)
-
-    first = threading.Thread(target=ask, args=("first",))
+    first = threading.Thread(target=checks.report, args=(wiki,))
     first.start()
     assert started.wait(5)
-    waiting = [threading.Thread(target=ask, args=(name,)) for name in ("second", "third")]
-    for thread in waiting:
-        thread.start()
-    time.sleep(0.05)  # let both reach the lock
+    with pytest.raises(integrity.CheckRunning) as refused:
+        checks.report(wiki)
     release.set()
-    for thread in (first, *waiting):
-        thread.join(5)
+    first.join(5)
+    assert refused.value.retry_after > 0
+    assert checks.report(wiki).events_checked == 1  # free again
 
-    assert len(runs) == 2
-    assert answers["first"] is runs[0]
-    assert answers["second"] is answers["third"] is runs[1]
-    assert checks.report(wiki) is not runs[1]  # asked after it finished: a fresh check
+
+def test_the_endpoint_answers_503_while_a_check_runs(
+    monkeypatch: pytest.MonkeyPatch, client: TestClient, site: Site, admin: uuid.UUID
+) -> None:
+    def busy(_wiki: Wiki) -> Report:
+        raise integrity.CheckRunning()
+
+    monkeypatch.setattr(integrity.CHECKS, "report", busy)
+    sign_in(client, site, admin)
+    response = client.get("/api/v1/admin/integrity")
+    assert response.status_code == 503 and response.headers["retry-after"] == "10"
+    assert response.json()["error"]["code"] == "check_running"

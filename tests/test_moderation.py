@@ -7,7 +7,9 @@ import pytest
 
 from storage.eventlog import export_log
 from wikiengine.application import Wiki
+from wikiengine.authors import ADMINISTRATOR
 from wikiengine.errors import (
+    Forbidden,
     InvalidInput,
     PageDeleted,
     PageExists,
@@ -294,3 +296,17 @@ def test_rename_records_old_and_new_title(wiki: Wiki, editor: uuid.UUID) -> None
         "old_slug": "Innovation_i_Århus",
         "new_slug": "Innovation_i_Aalborg",
     }
+
+
+def test_an_administrator_cannot_revoke_their_own_role(wiki: Wiki, admin: uuid.UUID) -> None:
+    with pytest.raises(Forbidden):
+        wiki.revoke_role(admin, admin, ADMINISTRATOR)
+    assert wiki.author(admin).is_administrator
+
+
+def test_verifying_someone_already_verified_changes_nothing(
+    wiki: Wiki, admin: uuid.UUID, editor: uuid.UUID
+) -> None:
+    before = wiki.author(editor).verification
+    assert wiki.verify_author(admin, editor) is None
+    assert wiki.author(editor).verification == before

@@ -68,7 +68,7 @@ class AdministratorsOnly(BaseRoute):
     """
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] != "http" or not is_administration(scope["path"]):
+        if scope["type"] != "http" or not is_administration(_route_path(scope)):
             return Match.NONE, {}
         try:
             refused = refusal(viewer_of(Request(scope)))
@@ -102,3 +102,10 @@ def login_first(request: Request) -> Response:
         status_code=401,
         headers=NO_STORE,
     )
+
+
+def _route_path(scope: Scope) -> str:
+    """The path as the router matches it: without the app's mount point (`--root-path`)."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path

@@ -379,7 +379,12 @@ def _row(entry: AuditEntry) -> dict[str, Any]:
         "label": LABELS.get(entry.type, entry.type),
         "links": found,
         "details": details,
-        "hidden_version": f"{base}?version={hidden}" if base and isinstance(hidden, int) else None,
+        # The public address of a hidden text answers 410: administrators read it here.
+        "hidden_version": (
+            f"/admin/pages/{base.removeprefix('/wiki/')}/revisions/{hidden}"
+            if base and isinstance(hidden, int)
+            else None
+        ),
     }
 
 

@@ -5,7 +5,8 @@ same everywhere. Parameters are checked strictly: an unknown parameter, event ty
 moment is a 422 that names the field.
 """
 
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -115,6 +116,10 @@ class AuditQuery(BaseModel):
         )
 
 
+_MINUTES = re.compile(r"T\d\d:\d\d(?![:\d])")
+_SECONDS = re.compile(r"T\d\d:\d\d:\d\d(?![.\d])")
+
+
 def _signed_at(text: str, *, start_of_day: bool) -> str:
     """A moment as `signed_at` text (comparable with the log's); a date alone means the
     start of that day for `since` and its end for `until` (UTC)."""
@@ -122,6 +127,12 @@ def _signed_at(text: str, *, start_of_day: bool) -> str:
         moment: datetime = parse_moment(text)
         if start_of_day and len(text.strip()) == len("2026-01-31"):
             moment = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+        if not start_of_day:
+            # `until` takes in the whole minute or second it names, as a date its whole day.
+            if _MINUTES.search(text):
+                moment += timedelta(seconds=59, microseconds=999_999)
+            elif _SECONDS.search(text):
+                moment += timedelta(microseconds=999_999)
         return format_signed_at(moment)
     except (InvalidInput, OverflowError, ValueError):
         raise ValueError(f"not a moment in time: {text!r} (e.g. 2026-01-31T12:00:00Z)") from None

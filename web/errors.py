@@ -12,7 +12,6 @@ from starlette.responses import JSONResponse, Response
 from search.index import SearchUnavailable
 from web.i18n import N_
 from web.i18n import gettext as _
-from web.ratelimit import RateLimited
 from web.templating import templates
 from wikiengine.errors import EditConflict, InvalidInput, PageNotFound, WikiError
 
@@ -34,6 +33,7 @@ STATUS_BY_CODE = {
     "rate_limited": 429,
     "mail_unavailable": 503,
     "search_unavailable": 503,
+    "check_running": 503,
 }
 
 CODE_BY_STATUS = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
@@ -55,6 +55,10 @@ DANISH = {
     "protected": (N_("Siden er beskyttet"), N_("Kun administratorer kan ændre den.")),
     "too_large": (N_("For stor forespørgsel"), N_("Teksten eller formularen er for stor.")),
     "rate_limited": (N_("For mange forsøg"), N_("Vent lidt, og prøv igen.")),
+    "check_running": (
+        N_("Kontrollen kører allerede"),
+        N_("En kontrol af hele historikken er i gang. Prøv igen om lidt."),
+    ),
     "edit_conflict": (N_("Redigeringskonflikt"), N_("Siden er ændret af en anden imens.")),
     "invalid": (N_("Ugyldig forespørgsel"), N_("Forespørgslen kunne ikke bruges.")),
     "search_unavailable": (
@@ -116,7 +120,8 @@ def wiki_error(request: Request, exc: Exception) -> Response:
         details = {"field": exc.field, "line": exc.line}
     elif isinstance(exc, EditConflict):
         details = {"current_version": exc.current_version, "merged_body": exc.merged_body}
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    retry_after = getattr(exc, "retry_after", None)  # RateLimited, CheckRunning
+    headers = {"Retry-After": str(retry_after)} if isinstance(retry_after, int) else None
     status = STATUS_BY_CODE.get(exc.code, 400)
     return error_response(request, status, exc.code, str(exc), details, headers)
 

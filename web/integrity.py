@@ -11,8 +11,6 @@ run once for all who waited), so a verdict never predates the question.
 """
 
 import threading
-import time
-from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -26,7 +24,7 @@ from web.i18n import N_
 from web.integrity_models import IntegrityProblem, IntegrityReport
 from web.templating import templates
 from wikiengine.application import Wiki
-from wikiengine.errors import NotAuthenticated
+from wikiengine.errors import NotAuthenticated, WikiError
 from wikiengine.verify import Report
 
 MAX_SHOWN_PROBLEMS = 200  # the page lists this many; the JSON answer has them all
@@ -56,31 +54,31 @@ PROBLEM_KINDS = {
 }
 
 
-@dataclass(frozen=True)
-class _Check:
-    wiki: Wiki
-    started: float  # time.monotonic() when it began reading the log
-    report: Report
+class CheckRunning(WikiError):
+    """Another request's check is running: come back (a waiting request would hold a
+    worker thread for as long as the check takes)."""
+
+    code = "check_running"
+    retry_after = 10
+
+    def __init__(self) -> None:
+        super().__init__("An integrity check is running already; try again shortly.")
 
 
 class IntegrityChecks:
-    """One integrity check at a time in this process, shared by those who wait for it."""
+    """One integrity check at a time in this process; others are told to come back."""
 
     def __init__(self) -> None:
         self._running = threading.Lock()
-        self._last: _Check | None = None
 
     def report(self, wiki: Wiki) -> Report:
-        """A check of `wiki` that started no earlier than this call (blocking)."""
-        asked = time.monotonic()
-        with self._running:
-            last = self._last
-            if last is not None and last.wiki is wiki and last.started >= asked:
-                return last.report
-            started = time.monotonic()
-            report = verify_store(wiki, jobs=1)
-            self._last = _Check(wiki, started, report)
-            return report
+        """A check of `wiki` that starts now (blocking); `CheckRunning` while one runs."""
+        if not self._running.acquire(blocking=False):
+            raise CheckRunning()
+        try:
+            return verify_store(wiki, jobs=1)
+        finally:
+            self._running.release()
 
 
 CHECKS = IntegrityChecks()

@@ -313,8 +313,8 @@ class Wiki(Application[UUID]):
         actor = self._admin_actor(by)
         method = "operator" if actor is OPERATOR else "admin"
         author = self.author(author_id)
-        if author.verification == method:
-            return None
+        if author.is_verified:
+            return None  # already confirmed, by whoever did: that record stands
         self._trigger(
             author, Author.IdentityVerified, actor, "Identity verified", {"method": method}
         )
@@ -349,6 +349,9 @@ class Wiki(Application[UUID]):
         author = self.author(author_id)
         if (role in author.roles) == grant:
             return None
+        if not grant and actor.id == str(author_id):
+            # Like blocking oneself: it could leave the wiki without an administrator.
+            raise Forbidden("Administrators cannot revoke their own role; ask another one.")
         summary = f"{'Granted' if grant else 'Revoked'} role {role}"
         self._trigger(author, event, actor, summary, {"role": role})
         return self._save(author)
@@ -653,7 +656,9 @@ class Wiki(Application[UUID]):
         """Hide one revision's text (personal data, libel). Author, time and digests stay."""
         actor = self._admin_actor(by)
         page = self.page_by_title(title)
-        if revision == page.version or not 0 < revision < page.version:
+        if not 0 < revision <= page.version:
+            raise RevisionNotFound(f"{page.title} has no version {revision}.")
+        if revision == page.version:
             raise InvalidInput(
                 "Only an earlier revision can be suppressed; save a new version first."
             )
