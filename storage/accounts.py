@@ -278,14 +278,7 @@ class AccountStore(PrivateTables):
         longer), and the address is free for a new account (a new author). The author's
         signed events are untouched: their public name stays on what they wrote.
         """
-        with self._datastore.transaction(commit=True) as cursor:
-            on_sqlite = self._param == "?"
-            if on_sqlite:
-                # Overwrite the deleted rows in the file, not just unlink them: erased
-                # addresses must not linger in free pages (PostgreSQL: docs/privacy.md).
-                cursor.execute("PRAGMA secure_delete")
-                secure_before = row_values(cursor.fetchall()[0])[0]
-                cursor.execute("PRAGMA secure_delete = ON")
+        with self._erasing() as cursor:
             cursor.execute(
                 self._sql("SELECT email FROM {t}accounts WHERE author_id = ?"), (str(author_id),)
             )
@@ -301,8 +294,6 @@ class AccountStore(PrivateTables):
             cursor.execute(
                 self._sql("DELETE FROM {t}accounts WHERE author_id = ?"), (str(author_id),)
             )
-            if on_sqlite:
-                cursor.execute(f"PRAGMA secure_delete = {int(secure_before)}")
         return Erased(str(row_values(rows[0])[0]) if rows else None, tokens)
 
 

@@ -67,7 +67,7 @@ class IdentityStore(PrivateTables):
         """Erase the author's identities (the person asked to be forgotten, or an
         administrator unlinks a login): that login then starts a new author. Returns
         the identities erased."""
-        with self._datastore.transaction(commit=True) as cursor:
+        with self._erasing() as cursor:
             cursor.execute(
                 self._sql(
                     "SELECT issuer, subject, author_id FROM {t}identities WHERE author_id = ?"

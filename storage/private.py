@@ -2,7 +2,8 @@
 API tokens, external identities). Each store of such tables subclasses `PrivateTables`,
 which reaches the wiki's own database (SQLite or PostgreSQL) and creates the tables."""
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -39,6 +40,23 @@ class PrivateTables:
         with self._datastore.transaction(commit=True) as cursor:
             cursor.execute(self._sql(statement), params)
             return list(cursor.fetchall()) if statement.startswith("SELECT") else []
+
+    @contextmanager
+    def _erasing(self) -> Iterator[Any]:
+        """A transaction whose deletions overwrite the rows in SQLite's file, not just
+        unlink them: erased personal data must not linger in free pages. (PostgreSQL keeps
+        dead rows until VACUUM: docs/privacy.md.)"""
+        with self._datastore.transaction(commit=True) as cursor:
+            on_sqlite = self._param == "?"
+            if on_sqlite:
+                cursor.execute("PRAGMA secure_delete")
+                before = row_values(cursor.fetchall()[0])[0]
+                cursor.execute("PRAGMA secure_delete = ON")
+            try:
+                yield cursor
+            finally:
+                if on_sqlite:
+                    cursor.execute(f"PRAGMA secure_delete = {int(before)}")
 
     def _create_tables(self) -> None:
         with self._datastore.transaction(commit=True) as cursor:
