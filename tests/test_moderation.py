@@ -310,3 +310,19 @@ def test_verifying_someone_already_verified_changes_nothing(
     before = wiki.author(editor).verification
     assert wiki.verify_author(admin, editor) is None
     assert wiki.author(editor).verification == before
+
+
+@pytest.mark.parametrize("act", ["block", "protect", "delete"])
+def test_an_administrators_act_needs_a_reason(
+    wiki: Wiki, admin: uuid.UUID, editor: uuid.UUID, act: str
+) -> None:
+    wiki.save_page(editor, "Side", "Tekst.\n")
+    with pytest.raises(InvalidInput) as refused:
+        if act == "block":
+            wiki.block_author(admin, editor, "  ")
+        elif act == "protect":
+            wiki.protect_page(admin, "Side", "")
+        else:
+            wiki.delete_page(admin, "Side", "")
+    assert refused.value.field == "reason"
+    assert not wiki.author(editor).blocked and not wiki.page_by_title("Side").protected

@@ -364,7 +364,7 @@ class Wiki(Application[UUID]):
         author = self.author(author_id)
         if author.blocked:
             return None
-        self._trigger(author, Author.Blocked, actor, _clean_summary(reason), {})
+        self._trigger(author, Author.Blocked, actor, _reason(reason), {})
         return self._save(author)
 
     @retried_on_race
@@ -373,7 +373,7 @@ class Wiki(Application[UUID]):
         author = self.author(author_id)
         if not author.blocked:
             return None
-        self._trigger(author, Author.Unblocked, actor, _clean_summary(reason), {})
+        self._trigger(author, Author.Unblocked, actor, _reason(reason), {})
         return self._save(author)
 
     @retried_on_race
@@ -648,7 +648,7 @@ class Wiki(Application[UUID]):
         page = self.page_by_title(title)
         if not applies(page):
             return None
-        self._trigger(page, event_class, actor, _clean_summary(reason), {})
+        self._trigger(page, event_class, actor, _reason(reason), {})
         return self._save(page)
 
     @retried_on_race
@@ -799,6 +799,14 @@ def _clean_summary(summary: str) -> str:
 def _check_base(base_version: int | None, current: int) -> None:
     if base_version is not None and not 0 < base_version <= current:
         raise InvalidInput(f"base_version must be between 1 and {current}.", field="base_version")
+
+
+def _reason(reason: str) -> str:
+    """An administrator's act says why: the audit log is where others read it."""
+    clean = _clean_summary(reason)
+    if not clean:
+        raise InvalidInput("Give a reason for this act.", field="reason")
+    return clean
 
 
 def _clean_body(body: str) -> str:
