@@ -26,7 +26,8 @@ from web.auth import Viewer, viewer_of
 from web.errors import wants_json
 from web.forms import NO_STORE
 from web.templating import templates
-from wikiengine.errors import Blocked, Forbidden, NotAuthenticated, NotVerified, WikiError
+from wikiengine.errors import NotAuthenticated, WikiError
+from wikiengine.permissions import require_administrator
 
 ADMIN_PREFIXES = ("/admin", "/api/v1/admin")
 _REFUSED = "administration_refused"  # the scope key that carries the refusal to `handle`
@@ -38,15 +39,12 @@ def is_administration(path: str) -> bool:
 
 
 def refusal(viewer: Viewer | None) -> WikiError | None:
-    """Why `viewer` may not use the administration, or None when they may."""
-    if viewer is None:
-        return NotAuthenticated()
-    if viewer.blocked:
-        return Blocked(viewer.name)
-    if not viewer.verified:
-        return NotVerified(viewer.name)
-    if not viewer.administrator:
-        return Forbidden("Only administrators may use the administration.")
+    """Why `viewer` may not use the administration (the wiki's own rule, the one every
+    administrator's command applies), or None when they may."""
+    try:
+        require_administrator(viewer.author if viewer is not None else None)
+    except WikiError as refused:
+        return refused
     return None
 
 

@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from web.i18n import SESSION_LANGUAGE
 from web.site import Site
+from wikiengine.authors import Author
 from wikiengine.errors import AuthorNotFound, NotAuthenticated
 
 SESSION_AUTHOR = "author"
@@ -27,14 +28,30 @@ SESSION_IDENTITY = "identity_login"
 
 @dataclass(frozen=True)
 class Viewer:
-    """A logged-in person, as the wiki's events describe them now."""
+    """A logged-in person: their `Author` as the wiki's events describe them now."""
 
-    author_id: UUID
-    name: str
-    verified: bool
-    blocked: bool
-    administrator: bool
+    author: Author
     by_token: bool  # authenticated by `Authorization: Bearer`, not the session cookie
+
+    @property
+    def author_id(self) -> UUID:
+        return UUID(str(self.author.id))
+
+    @property
+    def name(self) -> str:
+        return self.author.name
+
+    @property
+    def verified(self) -> bool:
+        return self.author.is_verified
+
+    @property
+    def blocked(self) -> bool:
+        return self.author.blocked
+
+    @property
+    def administrator(self) -> bool:
+        return self.author.is_administrator
 
     @property
     def may_edit(self) -> bool:
@@ -170,11 +187,4 @@ def _viewer(request: Request, author_id: UUID, *, by_token: bool) -> Viewer | No
         author = site_of(request).wiki.author(author_id)
     except AuthorNotFound:
         return None
-    return Viewer(
-        author_id=author_id,
-        name=author.name,
-        verified=author.is_verified,
-        blocked=author.blocked,
-        administrator=author.is_administrator,
-        by_token=by_token,
-    )
+    return Viewer(author, by_token=by_token)
