@@ -8,8 +8,11 @@ from urllib.parse import urlencode, urlsplit
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
+from storage.accounts import Account, normalise_email
 from web.i18n import gettext as _
+from web.ratelimit import RateLimited
 from web.site import Site
+from wikiengine.errors import InvalidInput
 
 NO_STORE = {"Cache-Control": "no-store"}  # pages with a one-time token or a secret link
 
@@ -36,6 +39,18 @@ def hit(site: Site, action: str, request: Request) -> None:
 def hit_password_guess(site: Site, email: str) -> None:
     """Count a password tried for this address, from anywhere; raises `RateLimited`."""
     site.rate_limits.hit("password-guess", email.strip().lower())
+
+
+def account_to_mail(site: Site, email: str) -> Account | None:
+    """The account an address names, if a mail may go to it now (a valid address, under
+    the per-recipient limit); None otherwise, quietly: the pages that send such mail
+    answer the same either way, so nothing tells whether the address has an account."""
+    try:
+        address = normalise_email(email)
+        site.rate_limits.hit("mail-recipient", address)
+    except (InvalidInput, RateLimited):
+        return None
+    return site.accounts.by_email(address)
 
 
 def local_path(value: str | None, default: str = "/") -> str:

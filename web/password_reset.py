@@ -10,9 +10,8 @@ from uuid import UUID
 
 import itsdangerous
 
-from storage.accounts import normalise_email
+from web.forms import account_to_mail
 from web.i18n import gettext as _
-from web.ratelimit import RateLimited
 from web.site import Site
 from wikiengine.errors import InvalidInput
 
@@ -26,12 +25,7 @@ def send_reset_link(site: Site, email: str) -> None:
 
     Blocking (the store, mail): call it off the event loop, or after the response.
     """
-    try:
-        address = normalise_email(email)
-        site.rate_limits.hit("mail-recipient", address)
-    except (InvalidInput, RateLimited):
-        return  # quietly: the page that asked answers the same either way
-    account = site.accounts.by_email(address)
+    account = account_to_mail(site, email)
     fingerprint = site.accounts.password_fingerprint(account.author_id) if account else None
     if account is None or fingerprint is None:
         return

@@ -8,9 +8,9 @@ from uuid import UUID
 
 import itsdangerous
 
-from storage.accounts import Account, normalise_email
+from storage.accounts import Account
+from web.forms import account_to_mail
 from web.i18n import gettext as _
-from web.ratelimit import RateLimited
 from web.site import Site
 from wikiengine.errors import InvalidInput
 
@@ -59,12 +59,7 @@ def resend_confirmation(site: Site, email: str) -> None:
 
     Says nothing either way: the page that asks answers the same for any address.
     """
-    try:
-        address = normalise_email(email)
-        site.rate_limits.hit("mail-recipient", address)
-    except (InvalidInput, RateLimited):
-        return  # quietly: the page that asked answers the same either way
-    account = site.accounts.by_email(address)
+    account = account_to_mail(site, email)
     if account is not None and not account.email_confirmed:
         send_confirmation(site, account.author_id, account.email)
 
