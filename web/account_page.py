@@ -19,10 +19,10 @@ from starlette.routing import BaseRoute, Route
 
 from web.auth import Viewer, log_out, require_viewer, site_of, viewer_of
 from web.csrf import checked_form
-from web.forms import NO_STORE, danish_moment, hit, hit_password_guess, login_redirect
+from web.forms import NO_STORE, hit, hit_password_guess, login_redirect
 from web.i18n import gettext as _
 from web.site import Site
-from web.templating import templates
+from web.templating import danish_time, templates
 from wikiengine.errors import NotAuthenticated
 
 MAX_LABEL_LENGTH = 100
@@ -140,7 +140,7 @@ def _context(site: Site, viewer: Viewer) -> dict[str, Any]:
     else:
         identity = _("Venter på, at en administrator bekræfter dit navn.")
     tokens = [
-        {"id": token.id, "label": token.label, "created": danish_moment(token.created_at)}
+        {"id": token.id, "label": token.label, "created": danish_time(token.created_at)}
         for token in site.accounts.tokens(viewer.author_id)
     ]
     return {

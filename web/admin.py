@@ -26,7 +26,7 @@ from storage.records import AuthorProfile, PageView
 from web.admin_access import AdministratorsOnly, administrator_of
 from web.auth import author_id_of, site_of
 from web.csrf import checked_form
-from web.forms import NO_STORE, danish_moment
+from web.forms import NO_STORE
 from web.i18n import N_
 from web.i18n import gettext as _
 from web.moderation import (
@@ -40,7 +40,7 @@ from web.moderation import (
 )
 from web.reading import EVENT_LABELS, TEXT_EVENTS, HistoryRow, author_path, count, history_rows
 from web.site import Site
-from web.templating import templates
+from web.templating import danish_time, templates
 from wikiengine.application import Wiki
 from wikiengine.authors import ADMINISTRATOR
 from wikiengine.errors import AuthorNotFound, InvalidInput, RevisionNotFound
@@ -110,7 +110,7 @@ def waiting_for_confirmation(site: Site) -> list[Waiting]:
             continue
         if not author.is_verified and not author.blocked:
             queue.append(
-                Waiting(account.author_id, author.name, account.email, danish_moment(created_at))
+                Waiting(account.author_id, author.name, account.email, danish_time(created_at))
             )
     return queue
 
@@ -448,7 +448,7 @@ def _render(
         "author_path": author_path,
         "count": count,
         "admin_page_path": admin_page_path,
-        "moment": danish_moment,
+        "moment": danish_time,
     }
     return templates.TemplateResponse(
         request,

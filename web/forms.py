@@ -2,14 +2,12 @@
 where a login may send someone back to, and the way to the login form."""
 
 import ipaddress
-from datetime import datetime
 from urllib.parse import urlencode, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 from storage.accounts import Account, normalise_email
-from web.i18n import gettext as _
 from web.ratelimit import RateLimited
 from web.site import Site
 from wikiengine.errors import InvalidInput
@@ -70,12 +68,3 @@ def login_redirect(request: Request) -> RedirectResponse:
     """To the login form, and back here afterwards."""
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?{urlencode({'next': here})}", status_code=303)
-
-
-def danish_moment(iso: str) -> str:
-    """`2026-11-28T10:15:00+00:00` -> `28.11.2026 kl. 10.15 UTC` (account table times)."""
-    try:
-        moment = datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    return moment.strftime(_("%d.%m.%Y kl. %H.%M UTC"))

@@ -1,6 +1,7 @@
 """The Jinja2 templates (autoescaped, translated) and what every template can use:
 the viewer, a CSRF token for forms, the language, and a few filters and labels."""
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +26,17 @@ KIND_LABELS = {
 }
 
 
-def danish_time(signed_at: str) -> str:
-    """`2026-11-28T10:15:00.123456Z` -> `28.11.2026 kl. 10.15 UTC` (in English, as the
-    catalogue writes the format: `2026-11-28 10:15 UTC`)."""
+def danish_time(moment_text: str) -> str:
+    """`2026-11-28T10:15:00.123456Z` (a `signed_at`, or an ISO time from the account
+    tables) -> `28.11.2026 kl. 10.15 UTC` (in English, as the catalogue writes the
+    format: `2026-11-28 10:15 UTC`)."""
     try:
-        moment = parse_signed_at(signed_at)
+        moment = parse_signed_at(moment_text)
     except ValueError:
-        return signed_at
+        try:
+            moment = datetime.fromisoformat(moment_text)
+        except ValueError:
+            return moment_text
     return moment.strftime(i18n.gettext("%d.%m.%Y kl. %H.%M UTC"))
 
 
